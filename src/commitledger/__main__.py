@@ -1,0 +1,3 @@
+from commitledger.cli import main
+
+main()
