@@ -79,9 +79,11 @@ class Env:
 
 class Reader(Protocol):
     agent: str
-    # False for formats that must be read whole (a single JSON document, SQLite):
-    # they are re-read from the start whenever their size or mtime changes.
-    incremental: bool
+
+    def incremental(self, path: Path) -> bool:
+        """False for files that must be read whole (one JSON document, SQLite):
+        they are re-read from the start whenever their size or mtime changes."""
+        ...
 
     def roots(self, env: Env) -> list[Path]:
         """Directories (or files) where this agent's logs live, existing or not."""

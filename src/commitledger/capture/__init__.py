@@ -1,0 +1,1 @@
+"""Agent-log readers: one module per agent format, behind ``capture.base``."""

@@ -1,0 +1,1 @@
+"""Output formats: the pull-request comment, job summary, JSON and the HTML report."""

@@ -1,0 +1,1 @@
+"""What a change delivered: one module per signal (tests, maintainability, reverts, ...)."""
