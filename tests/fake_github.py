@@ -1,0 +1,234 @@
+"""A small GitHub REST server on 127.0.0.1 for the client and action tests.
+
+It speaks the endpoints commitledger uses, with GitHub's real shapes:
+paginated issue comments with ``Link`` headers, create and update, the pull
+request, and ``GET /user`` (forbidden for the Actions installation token, as
+on GitHub). Tests queue faults (rate limits, 5xx, malformed JSON) on a
+method and path, so every failure path runs over real HTTP against the real
+client. Nothing here talks to anything but loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BOT = "github-actions[bot]"
+
+
+@dataclass
+class Token:
+    login: str
+    write: bool = True
+    installation: bool = True  # the Actions token: GET /user is forbidden
+
+
+@dataclass
+class Fault:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = '{"message": "fault"}'
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    authorization: str
+    body: Any
+
+
+class FakeGitHub:
+    """State plus a server thread; use as a context manager."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, Token] = {}
+        self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.pulls: dict[tuple[str, int], dict[str, Any]] = {}
+        self.faults: dict[tuple[str, str], list[Fault]] = {}
+        self.requests: list[Seen] = []
+        self._next_id = 1000
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- set-up helpers ---
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add_token(self, token: str, login: str = BOT, *, write: bool = True, installation: bool = True) -> None:
+        self.tokens[token] = Token(login, write, installation)
+
+    def add_pull(self, repo: str, number: int, *, head: str, base: str = "0" * 40,
+                 head_repo: str | None = None, state: str = "open", merged: bool = False) -> None:
+        self.pulls[(repo, number)] = {
+            "number": number,
+            "state": state,
+            "merged": merged,
+            "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo or repo}},
+            "base": {"sha": base, "ref": "main", "repo": {"full_name": repo}},
+        }
+        self.comments.setdefault((repo, number), [])
+
+    def set_head(self, repo: str, number: int, head: str) -> None:
+        self.pulls[(repo, number)]["head"]["sha"] = head
+
+    def add_comment(self, repo: str, number: int, body: str, login: str = BOT) -> dict[str, Any]:
+        with self._lock:
+            self._next_id += 1
+            comment = {
+                "id": self._next_id,
+                "body": body,
+                "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
+                "html_url": f"https://github.invalid/{repo}/pull/{number}#issuecomment-{self._next_id}",
+                "created_at": "2026-11-20T10:00:00Z",
+                "updated_at": "2026-11-20T10:00:00Z",
+            }
+            self.comments[(repo, number)].append(comment)
+            return comment
+
+    def fault(self, method: str, path: str, status: int, headers: dict[str, str] | None = None,
+              body: str = '{"message": "fault"}', times: int = 1) -> None:
+        """Answer the next ``times`` requests to ``method path`` (path without query) with this."""
+        self.faults.setdefault((method, path), []).extend(Fault(status, dict(headers or {}), body)
+                                                         for _ in range(times))
+
+    def comments_of(self, repo: str, number: int) -> list[dict[str, Any]]:
+        return self.comments[(repo, number)]
+
+    def writes(self) -> list[Seen]:
+        return [r for r in self.requests if r.method in ("POST", "PATCH")]
+
+    # --- lifecycle ---
+
+    def __enter__(self) -> FakeGitHub:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+                return
+
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+            def do_PATCH(self) -> None:
+                fake._handle(self, "PATCH")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- the protocol ---
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json; charset=utf-8")
+        h.send_header("Content-Length", str(len(raw)))
+        h.send_header("x-ratelimit-limit", "5000")
+        for key, value in (headers or {}).items():
+            h.send_header(key, value)
+        h.end_headers()
+        h.wfile.write(raw)
+
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(h.path)
+        path = parts.path
+        query = parse_qs(parts.query)
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        auth = h.headers.get("Authorization", "")
+        with self._lock:
+            self.requests.append(Seen(method, h.path, auth, body))
+            queued = self.faults.get((method, path))
+            fault = queued.pop(0) if queued else None
+        if fault is not None:
+            self._send(h, fault.status, fault.body, fault.headers)
+            return
+        token = self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
+        if token is None:
+            self._send(h, 401, {"message": "Bad credentials"})
+            return
+        if path == "/user" and method == "GET":
+            if token.installation:
+                self._send(h, 403, {"message": "Resource not accessible by integration"})
+            else:
+                self._send(h, 200, {"login": token.login})
+            return
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path)
+        if m:
+            key = (m.group(1), int(m.group(2)))
+            if key not in self.comments:
+                self._send(h, 404, {"message": "Not Found"})
+                return
+            if method == "GET":
+                self._list(h, key, query)
+                return
+            if method == "POST":
+                if not token.write:
+                    self._send(h, 403, {"message": "Resource not accessible by integration"})
+                    return
+                created = self.add_comment(key[0], key[1], str((body or {}).get("body", "")), token.login)
+                self._send(h, 201, created)
+                return
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", path)
+        if m and method == "PATCH":
+            for (repo, _), items in self.comments.items():
+                for item in items:
+                    if repo == m.group(1) and item["id"] == int(m.group(2)):
+                        if not token.write or item["user"]["login"] != token.login:
+                            self._send(h, 403, {"message": "Resource not accessible by integration"})
+                            return
+                        item["body"] = str((body or {}).get("body", ""))
+                        item["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                        self._send(h, 200, item)
+                        return
+            self._send(h, 404, {"message": "Not Found"})
+            return
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/pulls/(\d+)", path)
+        if m and method == "GET":
+            pull = self.pulls.get((m.group(1), int(m.group(2))))
+            self._send(h, 200 if pull else 404, pull or {"message": "Not Found"})
+            return
+        self._send(h, 404, {"message": "Not Found"})
+
+    def _list(self, h: BaseHTTPRequestHandler, key: tuple[str, int], query: dict[str, list[str]]) -> None:
+        per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+        page = int(query.get("page", ["1"])[0])
+        items = self.comments[key]
+        chunk = items[(page - 1) * per_page : page * per_page]
+        last = max(1, -(-len(items) // per_page))
+        base = f"{self.url}/repos/{key[0]}/issues/{key[1]}/comments"
+        links = []
+        if page < last:
+            links.append(f'<{base}?per_page={per_page}&page={page + 1}>; rel="next"')
+            links.append(f'<{base}?per_page={per_page}&page={last}>; rel="last"')
+        if page > 1:
+            links.append(f'<{base}?per_page={per_page}&page=1>; rel="first"')
+        self._send(h, 200, chunk, {"Link": ", ".join(links)} if links else None)
