@@ -1,0 +1,523 @@
+"""Merged changes of a branch, their later reverts, and what the AI spend bought.
+
+The pipeline: ``walk`` reads the first-parent chain (cached per change, see
+``history_cache``), ``resolve_reverts`` replays every revert claim in
+history order, and ``summarise`` turns changes inside the window into the
+``commitledger.history/1`` contract. Only ``walk`` and ``load_history`` do
+I/O; the rest are pure functions over ``ChangeFacts``.
+
+Definitions (README, DESIGN.md):
+
+- cost per merged change = AI cost of every AI-assisted change in the window
+  (reverted ones included) plus the AI cost of PRs abandoned in the window
+  (from notes), divided by the AI-assisted changes merged in the window and
+  not reverted. Human-only changes are on neither side.
+- revert rate = reverted merged changes / merged changes, AI-assisted and
+  others apart. A change counts as reverted when a later commit of the
+  branch reverts it and no later commit re-lands it; reverts after
+  ``--until`` count for changes inside the window.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from commitledger import commitmsg
+from commitledger.config import DEFAULT_TEST_PATTERNS
+from commitledger.errors import CommitledgerError
+from commitledger.history_cache import HistoryCache, facts_version
+from commitledger.history_scan import ChangeFacts, ScanCounter, first_parent_until, git_base, scan_segment
+from commitledger.notes import load_notes
+from commitledger.repo_paths import find_repo
+
+Progress = Callable[[int], None]
+
+
+# --- window -------------------------------------------------------------------------------
+
+
+_RELATIVE = re.compile(r"^(\d{1,6})\s*([dwmy])$")
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def parse_when(text: str, now: datetime, *, end_of_day: bool = False) -> datetime:
+    """``90d``/``12w``/``6m``/``1y`` before ``now``, or an ISO date or date-time (UTC unless it says).
+
+    A bare date as ``--until`` means the end of that day, so ``--until
+    2026-03-31`` includes changes merged on the 31st.
+    """
+    value = text.strip().lower()
+    match = _RELATIVE.match(value)
+    if match:
+        return now - timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").date()
+            moment = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=timezone.utc)
+            return moment
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise CommitledgerError(f"cannot read '{text}' as a date: use 90d, 12w, 6m, 1y or YYYY-MM-DD") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def iso(ts: int | float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+# --- git edges ----------------------------------------------------------------------------
+
+
+def _run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*git_base(repo), *args], capture_output=True, text=True, check=False)
+
+
+def current_branch(repo: Path) -> str:
+    proc = _run(repo, "symbolic-ref", "--short", "-q", "HEAD")
+    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "HEAD"
+
+
+def resolve_tip(repo: Path, ref: str) -> str:
+    """The commit a branch (or any revision) points at; one-line errors for the usual mistakes."""
+    if ref.startswith("-"):
+        raise CommitledgerError(f"unknown branch '{ref}'")
+    proc = _run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}")
+    sha = proc.stdout.strip()
+    if proc.returncode != 0 or not sha:
+        if ref == "HEAD":
+            raise CommitledgerError("the current branch has no commits yet")
+        raise CommitledgerError(f"unknown branch '{ref}'")
+    return sha
+
+
+def check_not_shallow(common_dir: Path) -> None:
+    """A shallow clone hides the history figures depend on: say so instead of under-counting."""
+    if (common_dir / "shallow").exists():
+        raise CommitledgerError(
+            "this is a shallow clone; history needs the full history "
+            "(git fetch --unshallow, or actions/checkout with fetch-depth: 0)"
+        )
+
+
+# --- walk ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Walk:
+    """The chain read from the tip down to the window's start, newest first."""
+
+    chain: list[ChangeFacts]
+    counter: ScanCounter
+    cache: HistoryCache | None
+
+    def side_lookup(self, shas: list[str]) -> dict[str, bytes]:
+        """Side commit ids of the given changes: from this run's scan, else from the cache."""
+        by_sha = {c.sha: c for c in self.chain}
+        out = {s: by_sha[s].side for s in shas if s in by_sha and by_sha[s].side}
+        missing = [s for s in shas if s not in out and s in by_sha and by_sha[s].commits > 1]
+        if missing and self.cache is not None:
+            out.update(self.cache.side_of(missing))
+        return out
+
+
+def walk(
+    repo: Path,
+    tip: str,
+    since_ts: int | None,
+    *,
+    cache: HistoryCache | None,
+    test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS,
+    progress: Progress | None = None,
+) -> Walk:
+    """Cached changes are reused; each uncached stretch of the chain costs one ``git log``."""
+    counter = ScanCounter()
+    known = cache.load() if cache is not None else {}
+    chain: list[ChangeFacts] = []
+    current: str | None = tip
+    while current is not None:
+        facts = known.get(current)
+        if facts is not None:
+            if since_ts is not None and facts.time < since_ts:
+                break
+            chain.append(facts)
+            counter.changes_cached += 1
+            current = facts.first_parent
+            continue
+        if not known and since_ts is None:
+            stop, by_age = None, False  # nothing cached and no window: one pass over everything
+        else:
+            _, stop, by_age = first_parent_until(repo, current, known, since_ts)
+        segment = scan_segment(repo, current, stop, test_patterns, counter, progress)
+        if cache is not None:
+            cache.store(segment)
+        for facts in segment:
+            known[facts.sha] = facts
+        chain.extend(segment)
+        if by_age or stop is None or not segment:
+            break
+        current = stop
+    return Walk(chain, counter, cache)
+
+
+# --- reverts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RevertEvent:
+    """Change ``reverter`` (chain index) undoes (odd parity) or re-lands (even) change ``target``."""
+
+    reverter: int
+    by: str  # the commit whose message says so
+    target: int
+    parity: int
+
+    @property
+    def reverts(self) -> bool:
+        return self.parity % 2 == 1
+
+
+def locate(chain: list[ChangeFacts], shas: set[str], side_lookup: Callable[[list[str]], dict[str, bytes]]) -> dict[str, int]:
+    """Chain index of the change containing each (possibly abbreviated) commit id.
+
+    Chain commits are matched first (exact, then by unique prefix); only ids
+    still unknown make us read the side commits of merge changes.
+    """
+    position = {c.sha: i for i, c in enumerate(chain)}
+    found: dict[str, int] = {}
+    ordered: list[str] | None = None
+    for ref in shas:
+        if ref in position:
+            found[ref] = position[ref]
+        elif len(ref) < 40:
+            if ordered is None:
+                ordered = sorted(position)
+            at = bisect.bisect_left(ordered, ref)
+            if at < len(ordered) and ordered[at].startswith(ref) and not (
+                at + 1 < len(ordered) and ordered[at + 1].startswith(ref)
+            ):
+                found[ref] = position[ordered[at]]
+    missing = shas - found.keys()
+    if missing:
+        merges = [c.sha for c in chain if c.commits > 1]
+        for sha, blob in side_lookup(merges).items():
+            text = blob.hex()
+            for ref in list(missing):
+                at = text.find(ref)
+                while at >= 0 and at % 40:
+                    at = text.find(ref, at + 1)
+                if at >= 0:
+                    found[ref] = position[sha]
+                    missing.discard(ref)
+            if not missing:
+                break
+    return found
+
+
+def _normal_title(title: str) -> str:
+    cut = title.rfind(" (#")
+    return (title[:cut] if cut > 0 and title.endswith(")") else title).strip()
+
+
+def resolve_reverts(chain: list[ChangeFacts], side_lookup: Callable[[list[str]], dict[str, bytes]]) -> list[RevertEvent]:
+    """Every revert and re-land, oldest first, each resolved to the original change it affects.
+
+    A claim names a commit (``This reverts commit <sha>``) or a PR
+    (``Reverts owner/repo#N``). When the named change is itself a revert,
+    the claim flips parity and goes on to what that one reverted: reverting
+    a revert re-lands, reverting a re-land reverts again. With no resolvable
+    claim, a ``Revert "…"``/``Reapply "…"`` subject falls back to the PR
+    number or title it wraps.
+    """
+    located = locate(chain, {r.sha for c in chain for r in c.reverts if r.sha}, side_lookup)
+    by_pr: dict[int, list[int]] = {}
+    by_title: dict[str, list[int]] = {}
+    for index in range(len(chain) - 1, -1, -1):  # oldest first, so lists are in descending index order
+        facts = chain[index]
+        if facts.pr is not None:
+            by_pr.setdefault(facts.pr, []).append(index)
+        if facts.revert_depth == 0:
+            by_title.setdefault(_normal_title(facts.title), []).append(index)
+
+    def newest_before(indices: list[int] | None, index: int) -> int | None:
+        # indices descend (oldest first); the newest older one is the last index greater than `index`
+        best = None
+        for candidate in indices or ():
+            if candidate > index:
+                best = candidate
+            else:
+                break
+        return best
+
+    resolved: dict[int, tuple[int, int]] = {}  # reverter -> (original change, parity)
+    events: list[RevertEvent] = []
+    for index in range(len(chain) - 1, -1, -1):
+        facts = chain[index]
+        claims: list[tuple[str, int, int]] = []  # (by, target, parity to target)
+        for ref in facts.reverts:
+            target = located.get(ref.sha) if ref.sha else newest_before(by_pr.get(ref.pr or -1), index)
+            if target is not None and target > index:
+                claims.append((ref.by, target, 1))
+        if not claims and facts.revert_depth > 0:
+            wrapped_pr = commitmsg.pr_number(facts.inner_title)
+            target = newest_before(by_pr.get(wrapped_pr), index) if wrapped_pr is not None else None
+            if target is None:
+                target = newest_before(by_title.get(_normal_title(facts.inner_title)), index)
+            if target is not None and chain[target].revert_depth == 0:
+                claims.append((facts.sha, target, facts.revert_depth))
+        for by, target, parity in dict.fromkeys(claims):
+            seen = {index}
+            while target in resolved and target not in seen:
+                seen.add(target)
+                target, extra = resolved[target]
+                parity += extra
+            resolved.setdefault(index, (target, parity))
+            events.append(RevertEvent(index, by, target, parity))
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class RevertState:
+    by: str
+    at: int  # when the reverting change reached the branch
+    reverter: int
+
+
+def final_states(chain: list[ChangeFacts], events: list[RevertEvent]) -> dict[int, RevertState]:
+    """Which changes stay reverted at the tip (a later re-land clears the revert)."""
+    state: dict[int, RevertState] = {}
+    for event in events:
+        if event.reverts:
+            state[event.target] = RevertState(event.by, chain[event.reverter].time, event.reverter)
+        else:
+            state.pop(event.target, None)
+    return state
+
+
+# --- abandoned PRs from notes -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Abandoned:
+    pr: int | None
+    commit: str  # the merge-base the note sits on
+    time: int
+    cost_usd: float | None
+    tokens: int
+
+
+def _abandoned(notes: dict[str, dict[str, Any]], chain: list[ChangeFacts], located: dict[str, int]) -> list[Abandoned]:
+    out: list[Abandoned] = []
+    for commit, note in notes.items():
+        entries = note.get("abandoned") or []
+        if not entries or commit not in located:
+            continue
+        fallback = chain[located[commit]].time
+        for entry in entries:
+            when = _timestamp(entry.get("closed_at")) or fallback
+            cost = entry.get("cost_usd")
+            tokens = entry.get("tokens")
+            pr = entry.get("pr")
+            out.append(Abandoned(
+                pr=pr if isinstance(pr, int) and not isinstance(pr, bool) else None, commit=commit, time=when,
+                cost_usd=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+                tokens=int(tokens) if isinstance(tokens, int) and not isinstance(tokens, bool) else 0,
+            ))
+    return out
+
+
+def _timestamp(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp())
+
+
+# --- the result ---------------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """Everything a renderer needs: the contract object plus the notes behind it."""
+
+    result: Any  # models.HistoryResult
+    notes: dict[str, dict[str, Any]]
+    counter: ScanCounter
+    tip: str
+    abandoned: list[Abandoned] = field(default_factory=list)
+
+
+def _cost(facts: ChangeFacts) -> float | None:
+    return facts.usage.cost_usd if facts.usage is not None else None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 6) if values else None
+
+
+def summarise(
+    chain: list[ChangeFacts],
+    states: dict[int, RevertState],
+    in_window: list[int],
+    abandoned: list[Abandoned],
+) -> dict[str, Any]:
+    """The summary figures of DESIGN.md for the changes at ``in_window`` (indices into ``chain``)."""
+    merged = len(in_window)
+    ai = [i for i in in_window if chain[i].ai]
+    reverted = [i for i in in_window if i in states]
+    ai_reverted = [i for i in ai if i in states]
+    ai_costs = [c for c in (_cost(chain[i]) for i in ai) if c is not None]
+    abandoned_cost = sum(a.cost_usd or 0.0 for a in abandoned)
+    survivors = len(ai) - len(ai_reverted)
+    spent = sum(ai_costs) + abandoned_cost
+    hours = [(states[i].at - chain[i].time) / 3600 for i in reverted]
+    tokens = sum(chain[i].usage.tokens for i in ai if chain[i].usage is not None and chain[i].usage.has_tokens())
+    lines = sum(chain[i].source_lines for i in ai if chain[i].usage is not None and chain[i].usage.has_tokens())
+    others = merged - len(ai)
+    return {
+        "merged": merged,
+        "reverted": len(reverted),
+        "ai_merged": len(ai),
+        "ai_reverted": len(ai_reverted),
+        "cost_usd": round(spent, 6),
+        "cost_per_merged_change": round(spent / survivors, 6) if survivors and (ai_costs or abandoned_cost) else None,
+        "revert_rate_ai": round(len(ai_reverted) / len(ai), 6) if ai else None,
+        "revert_rate_other": round((len(reverted) - len(ai_reverted)) / others, 6) if others else None,
+        "median_time_to_revert_hours": _median(hours),
+        "median_ai_cost_usd": _median(ai_costs),
+        "tokens_per_changed_line": round(tokens / lines, 3) if lines else None,
+        "abandoned_cost_usd": round(abandoned_cost, 6),
+    }
+
+
+def window_indices(chain: list[ChangeFacts], since_ts: int | None, until_ts: int | None) -> list[int]:
+    return [i for i, c in enumerate(chain)
+            if (since_ts is None or c.time >= since_ts) and (until_ts is None or c.time <= until_ts)]
+
+
+def load_history(
+    repo: Path,
+    branch: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    since_label: str | None = None,
+    test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> History:
+    """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise."""
+    from commitledger.models import Change, HistoryResult, HistorySummary, Tests, UsageModel
+
+    paths = find_repo(repo)
+    check_not_shallow(paths.common_dir)
+    name = branch or current_branch(paths.worktree)
+    tip = resolve_tip(paths.worktree, name)
+    since_ts = int(since.timestamp()) if since is not None else None
+    until_ts = int(until.timestamp()) if until is not None else None
+    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(test_patterns)) if use_cache else None
+    try:
+        walked = walk(paths.worktree, tip, since_ts, cache=cache, test_patterns=tuple(test_patterns), progress=progress)
+        chain = walked.chain
+        events = resolve_reverts(chain, walked.side_lookup)
+        states = final_states(chain, events)
+        notes = load_notes(paths.worktree)
+        noted = locate(chain, set(notes), walked.side_lookup) if notes else {}
+    finally:
+        if cache is not None:
+            cache.close()
+    abandoned = [a for a in _abandoned(notes, chain, noted)
+                 if (since_ts is None or a.time >= since_ts) and (until_ts is None or a.time <= until_ts)]
+    in_window = window_indices(chain, since_ts, until_ts)
+    changes: list[Change] = []
+    for index in in_window:
+        facts = chain[index]
+        state = states.get(index)
+        note = notes.get(facts.sha, {}).get("change") or {}
+        tests = _tests(note.get("tests"), Tests)
+        changes.append(Change(
+            commit=facts.sha, pr=facts.pr if facts.pr is not None else _int(note.get("pr")), title=facts.title,
+            merged_at=iso(facts.time), ai=facts.ai,
+            usage=UsageModel.of(facts.usage) if facts.usage is not None else None,
+            reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,
+            reverted_at=iso(state.at) if state else None, tests=tests,
+            source_lines=facts.source_lines,
+        ))
+    for entry in abandoned:
+        changes.append(Change(
+            commit=entry.commit, pr=entry.pr, title=f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR",
+            merged_at=iso(entry.time), ai=True,
+            usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
+            reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
+        ))
+    result = HistoryResult(
+        branch=name, since=since_label if since_label is not None else (iso(since_ts) if since_ts else None),
+        until=iso(until_ts) if until_ts is not None else None, changes=changes,
+        summary=HistorySummary(**summarise(chain, states, in_window, abandoned)),
+    )
+    return History(result=result, notes=notes, counter=walked.counter, tip=tip, abandoned=abandoned)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _tests(value: Any, model: Any) -> Any:
+    if not isinstance(value, dict):
+        return None
+    try:
+        return model.model_validate(value)
+    except ValueError:
+        return None
+
+
+# --- reverts a push brings (for the GitHub action) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RevertedChange:
+    """A change that a commit of a pushed range reverted: what the action reports on PR ``pr``."""
+
+    pr: int | None
+    commit: str  # the reverted change's commit on the branch
+    reverted_by: str
+    reverted_at: str  # ISO time the revert reached the branch
+    ai_cost_usd: float | None
+
+
+def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange]:
+    """Changes reverted by commits in ``old..new`` (a push to the default branch), oldest first.
+
+    The whole history of ``new`` is read (through the cache), because the
+    reverted change may be old; re-lands in the range are not reverts and
+    are left out.
+    """
+    paths = find_repo(repo_path)
+    check_not_shallow(paths.common_dir)
+    tip = resolve_tip(paths.worktree, new)
+    base = _run(paths.worktree, "rev-parse", "--verify", "--quiet", "--end-of-options", old + "^{commit}").stdout.strip()
+    pushed = set(_run(paths.worktree, "rev-list", "--first-parent", f"{base}..{tip}" if base else tip, "--").stdout.split())
+    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(DEFAULT_TEST_PATTERNS))
+    try:
+        walked = walk(paths.worktree, tip, None, cache=cache)
+        chain = walked.chain
+        events = resolve_reverts(chain, walked.side_lookup)
+    finally:
+        cache.close()
+    out: list[RevertedChange] = []
+    for event in events:
+        if not event.reverts or chain[event.reverter].sha not in pushed:
+            continue
+        target = chain[event.target]
+        out.append(RevertedChange(pr=target.pr, commit=target.sha, reverted_by=event.by,
+                                  reverted_at=iso(chain[event.reverter].time), ai_cost_usd=_cost(target)))
+    return out

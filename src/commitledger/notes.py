@@ -1,0 +1,199 @@
+"""CI facts learned after a commit exists, kept in ``refs/notes/commitledger``.
+
+Trailers are written at commit time; test results, maintainability deltas
+and the usage of pull requests that were closed without merging are only
+known later, so they go into git notes (one JSON object per annotated
+commit). Notes travel with ``git fetch/push`` of the notes ref and need no
+server.
+
+One note can carry two kinds of facts, because two events may annotate the
+same commit: the CI facts of the change merged there (``change``), and the
+AI usage of pull requests abandoned on top of it (``abandoned``, keyed by PR
+number; several PRs may share one merge-base). Writing one kind never drops
+the other.
+
+Reading is forgiving: a note that is not JSON, not an object, or from a
+newer schema we cannot read is skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from commitledger.errors import CommitledgerError
+
+NOTES_REF = "refs/notes/commitledger"
+SCHEMA = "commitledger.note/1"
+# Keys of a `commitledger pr --format json` result that the change's note keeps.
+_FROM_PR = ("tests", "maintainability", "signals", "usage", "lines", "commits", "ai_commits", "head", "base",
+            "discarded", "discarded_commits")
+
+
+def _git(repo: Path, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, input=input, check=False)
+    if check and proc.returncode != 0:
+        detail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        raise CommitledgerError(f"git {args[0]} failed: {detail}")
+    return proc
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def change_facts(pr: int | None, result: dict[str, Any] | None, recorded_at: str) -> dict[str, Any]:
+    """The ``change`` part of a note: the PR number and what CI found (from a ``pr`` JSON result)."""
+    facts: dict[str, Any] = {"pr": pr, "recorded_at": recorded_at}
+    if result is not None:
+        for key in _FROM_PR:
+            if key in result:
+                facts[key] = result[key]
+    return facts
+
+
+def abandoned_facts(pr: int, result: dict[str, Any] | None, recorded_at: str) -> dict[str, Any]:
+    """One abandoned PR: its usage *including discarded work* (force-pushed-away commits).
+
+    The ``pr`` result's ``usage`` covers the commits still on the PR's head;
+    its ``discarded`` usage covers work that was pushed and later dropped.
+    Both were paid for, so both count.
+    """
+    entry: dict[str, Any] = {"pr": pr, "closed_at": recorded_at}
+    if result is not None:
+        usage = result.get("usage") if isinstance(result.get("usage"), dict) else None
+        discarded = result.get("discarded") if isinstance(result.get("discarded"), dict) else None
+        cost = _num(usage, "cost_usd")
+        extra = _num(discarded, "cost_usd")
+        total = None if cost is None and extra is None else (cost or 0.0) + (extra or 0.0)
+        entry.update({"usage": usage, "discarded": discarded, "cost_usd": total,
+                      "tokens": _tokens(usage) + _tokens(discarded), "commits": result.get("commits"),
+                      "head": result.get("head")})
+    return entry
+
+
+def _num(data: dict[str, Any] | None, key: str) -> float | None:
+    if not data:
+        return None
+    value = data.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _tokens(data: dict[str, Any] | None) -> int:
+    if not data:
+        return 0
+    return int(sum(_num(data, k) or 0 for k in ("input", "output", "cache_read", "cache_write")))
+
+
+def merge_note(existing: dict[str, Any] | None, change: dict[str, Any] | None = None,
+               abandoned: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new note body: ``change`` replaces the old one; ``abandoned`` replaces the entry of the same PR."""
+    note: dict[str, Any] = {"schema": SCHEMA}
+    if existing:
+        if isinstance(existing.get("change"), dict):
+            note["change"] = existing["change"]
+        if isinstance(existing.get("abandoned"), list):
+            note["abandoned"] = [a for a in existing["abandoned"] if isinstance(a, dict)]
+    if change is not None:
+        note["change"] = change
+    if abandoned is not None:
+        kept = [a for a in note.get("abandoned", []) if a.get("pr") != abandoned.get("pr")]
+        note["abandoned"] = [*kept, abandoned]
+    return note
+
+
+def parse_note(text: str) -> dict[str, Any] | None:
+    """A note's JSON object, or ``None`` when it is not one of ours (malformed notes are ignored)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        return None
+    if "change" in data and not isinstance(data["change"], dict):
+        data.pop("change")
+    if "abandoned" in data:
+        if isinstance(data["abandoned"], list):
+            data["abandoned"] = [a for a in data["abandoned"] if isinstance(a, dict)]
+        else:
+            data.pop("abandoned")
+    return data
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}", check=False)
+    sha = proc.stdout.strip()
+    if proc.returncode != 0 or not sha:
+        raise CommitledgerError(f"unknown revision '{rev}'")
+    return sha
+
+
+def read_note(repo: Path, commit: str) -> dict[str, Any] | None:
+    proc = _git(repo, "notes", f"--ref={NOTES_REF}", "show", commit, check=False)
+    if proc.returncode != 0:
+        return None
+    return parse_note(proc.stdout)
+
+
+def write_note(repo: Path, commit: str, note: dict[str, Any]) -> None:
+    body = json.dumps(note, sort_keys=True, separators=(",", ":"))
+    _git(repo, "notes", f"--ref={NOTES_REF}", "add", "-f", "-F", "-", commit, input=body + "\n")
+
+
+def record_change(repo: Path, rev: str, pr: int | None, result: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """Attach a merged change's CI facts to its merge or squash commit, keeping abandoned entries there."""
+    commit = resolve_commit(repo, rev)
+    note = merge_note(read_note(repo, commit), change=change_facts(pr, result, now_iso()))
+    write_note(repo, commit, note)
+    return commit, note
+
+
+def record_abandoned(repo: Path, rev: str, pr: int, result: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """Record an abandoned PR on its merge-base, next to any other PR abandoned there."""
+    commit = resolve_commit(repo, rev)
+    note = merge_note(read_note(repo, commit), abandoned=abandoned_facts(pr, result, now_iso()))
+    write_note(repo, commit, note)
+    return commit, note
+
+
+def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
+    """Every readable commitledger note, by annotated commit; empty when the ref does not exist.
+
+    Two git processes whatever the number of notes: one lists them, one
+    ``cat-file --batch`` reads all their blobs.
+    """
+    listing = _git(repo, "notes", f"--ref={NOTES_REF}", "list", check=False)
+    if listing.returncode != 0 or not listing.stdout.strip():
+        return {}
+    pairs: list[tuple[str, str]] = []
+    for line in listing.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            pairs.append((parts[0], parts[1]))
+    if not pairs:
+        return {}
+    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input="\n".join(b for b, _ in pairs) + "\n",
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    data = proc.stdout
+    pos = 0
+    for _, commit in pairs:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) != 3:
+            continue  # "<id> missing"
+        size = int(header[2])
+        body = data[pos : pos + size]
+        pos += size + 1
+        note = parse_note(body.decode("utf-8", "replace")) if header[1] == b"blob" else None
+        if note is not None:
+            out[commit] = note
+    return out
