@@ -169,6 +169,8 @@ class Change(Contract):
     kind: str = "direct"  # "merge", "squash", "direct", "abandoned"
     lines_changed: int | None = None
     reverted_at: str | None = None
+    tests: Tests | None = None  # from the change's note (refs/notes/commitledger), when CI wrote one
+    source_lines: int | None = None  # lines added + deleted outside tests and docs
 
 
 class HistorySummary(Contract):
@@ -179,8 +181,6 @@ class HistorySummary(Contract):
     cost_usd: float
     cost_per_merged_change: float | None
     revert_rate_ai: float | None
-    tests: Tests | None = None  # from the change's note (refs/notes/commitledger), when CI wrote one
-    source_lines: int | None = None  # lines added + deleted outside tests and docs
     revert_rate_other: float | None
     median_time_to_revert_hours: float | None = None
     median_ai_cost_usd: float | None = None
