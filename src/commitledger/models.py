@@ -67,6 +67,9 @@ class Lines(Contract):
     source_deleted: int = 0
     test_added: int = 0
     test_deleted: int = 0
+    docs_added: int = 0
+    docs_deleted: int = 0
+    binary_files: int = 0
 
 
 class Tests(Contract):
@@ -118,6 +121,8 @@ class CommitSummary(Contract):
     agents: list[str] = Field(default_factory=list)
     usage: UsageModel | None = None
     tests_touched: bool = False
+    key: str | None = None  # identity of the work across rebases (render/marker.py)
+    markers: list[str] = Field(default_factory=list)
 
 
 class Baseline(Contract):
@@ -148,6 +153,11 @@ class PrResult(Contract):
     commit_list: list[CommitSummary] = Field(default_factory=list)
     discarded: UsageModel | None = None
     discarded_commits: int = 0
+    # Work counted by an earlier run for this PR and gone from the branch since,
+    # carried from comment to comment (commit key -> usage).
+    discarded_work: dict[str, UsageModel] = Field(default_factory=dict)
+    generated_at: str | None = None  # UTC ISO time the figures were computed (the marker's valid-at)
+    warnings: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -1,0 +1,296 @@
+"""Maintainability of the changed Python files: radon MI and cyclomatic complexity, base vs head.
+
+Metrics are computed from the blobs at the merge base and at head (never
+the working tree), and each blob is parsed once: one ``ast.parse`` feeds
+both the complexity visitor and the Halstead visitor, where ``radon mi``
+and ``radon cc`` would each parse the file again. Results are cached by
+blob id in ``<git common dir>/commitledger/cache.sqlite``, so an unchanged
+file is never measured twice across runs, branches or pull requests.
+
+A file radon cannot take (a Python 2 file, a SyntaxError, nesting deep
+enough for a RecursionError, an undecodable encoding, over the size limit)
+is ``unscored`` with its reason; the run goes on.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tokenize
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from radon.complexity import add_inner_blocks
+from radon.metrics import h_visit_ast, mi_compute
+from radon.raw import analyze
+from radon.visitors import ComplexityVisitor, Function
+
+from commitledger.gitrepo import FileChange
+
+# Bump when what is stored per blob changes: old rows are then ignored, never misread.
+METRICS_VERSION = 1
+CACHE_TABLE = "pr_blob_metrics"
+# Below this many uncached blobs, starting worker processes costs more than it saves.
+POOL_THRESHOLD = 24
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionMetric:
+    """One function or method: its cyclomatic complexity and a digest of its text."""
+
+    name: str
+    cc: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlobMetrics:
+    """Metrics of one blob; ``reason`` set means radon could not score it."""
+
+    mi: float | None = None
+    cc_total: int | None = None
+    functions: tuple[FunctionMetric, ...] = ()
+    reason: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.reason is None
+
+    @property
+    def worst(self) -> FunctionMetric | None:
+        return max(self.functions, key=lambda f: f.cc, default=None)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "mi": self.mi,
+                "cc": self.cc_total,
+                "fn": [[f.name, f.cc, f.digest] for f in self.functions],
+                "reason": self.reason,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> BlobMetrics:
+        data = json.loads(text)
+        return cls(
+            mi=data["mi"],
+            cc_total=data["cc"],
+            functions=tuple(FunctionMetric(str(n), int(c), str(d)) for n, c, d in data["fn"]),
+            reason=data["reason"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FileScore:
+    """A changed Python file with its metrics on each side (``None``: the file is absent there)."""
+
+    path: str
+    old_path: str | None
+    before: BlobMetrics | None
+    after: BlobMetrics | None
+
+    @property
+    def unscored_reason(self) -> str | None:
+        for side in (self.after, self.before):
+            if side is not None and not side.scored:
+                return side.reason
+        return None
+
+
+def _decode(data: bytes) -> str:
+    """Source text by Python's own rules (PEP 263 cookie, BOM); raises on a bad encoding."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _functions(visitor: ComplexityVisitor, lines: list[str]) -> tuple[FunctionMetric, ...]:
+    out: list[FunctionMetric] = []
+    for block in add_inner_blocks(visitor.blocks):
+        if not isinstance(block, Function):
+            continue
+        body = "\n".join(lines[block.lineno - 1 : block.endline])
+        digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+        out.append(FunctionMetric(block.fullname, int(block.complexity), digest))
+    out.sort(key=lambda f: f.name)
+    return tuple(out)
+
+
+def measure_source(data: bytes) -> BlobMetrics:
+    """MI (comments and docstrings counted, as ``radon mi`` does) and CC from one parse."""
+    try:
+        text = _decode(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        return BlobMetrics(reason=f"bad encoding ({exc.__class__.__name__})")
+    try:
+        tree = ast.parse(text)
+        visitor = ComplexityVisitor.from_ast(tree)
+        volume = h_visit_ast(tree).total.volume
+        raw = analyze(text)
+        functions = _functions(visitor, text.splitlines())
+    except SyntaxError as exc:
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        return BlobMetrics(reason=f"{exc.__class__.__name__}{where}")
+    except RecursionError:
+        return BlobMetrics(reason="RecursionError (nested too deeply)")
+    except MemoryError:
+        return BlobMetrics(reason="MemoryError")
+    except (ValueError, TypeError, tokenize.TokenError) as exc:  # null bytes, tokenizer limits
+        return BlobMetrics(reason=f"{exc.__class__.__name__}")
+    comments = raw.comments + raw.multi
+    comment_pct = comments / float(raw.sloc) * 100 if raw.sloc else 0
+    total_cc = visitor.total_complexity
+    mi = mi_compute(volume, total_cc, raw.lloc, comment_pct)
+    return BlobMetrics(mi=round(mi, 2), cc_total=int(total_cc), functions=functions)
+
+
+def _measure_many(items: list[tuple[str, bytes]]) -> list[tuple[str, str]]:
+    """Worker entry point: (blob id, metrics JSON) for a chunk of blobs."""
+    return [(blob_id, measure_source(data).to_json()) for blob_id, data in items]
+
+
+def measure_blobs(items: list[tuple[str, bytes]], workers: int | None = None) -> dict[str, BlobMetrics]:
+    """Measure blobs, over several processes when there are enough to pay for them."""
+    if not items:
+        return {}
+    cpus = workers if workers is not None else (os.cpu_count() or 1)
+    if cpus < 2 or len(items) < POOL_THRESHOLD:
+        return {blob_id: measure_source(data) for blob_id, data in items}
+    # Interleave so each worker gets a mix of large and small files.
+    chunks = [items[i::cpus] for i in range(cpus)]
+    out: dict[str, BlobMetrics] = {}
+    with ProcessPoolExecutor(max_workers=cpus) as pool:
+        for results in pool.map(_measure_many, chunks):
+            for blob_id, text in results:
+                out[blob_id] = BlobMetrics.from_json(text)
+    return out
+
+
+class MetricsCache:
+    """Per-blob metrics in SQLite; a cache that cannot be used only costs time, never the run."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._conn: sqlite3.Connection | None = None
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=10.0)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} ("
+                "blob TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL, "
+                "PRIMARY KEY (blob, version)) WITHOUT ROWID"
+            )
+            conn.commit()
+            self._conn = conn
+        except (OSError, sqlite3.Error):
+            self._conn = None
+
+    def get_many(self, blob_ids: Iterable[str]) -> dict[str, BlobMetrics]:
+        ids = list(dict.fromkeys(blob_ids))
+        if self._conn is None or not ids:
+            return {}
+        out: dict[str, BlobMetrics] = {}
+        try:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT blob, data FROM {CACHE_TABLE} WHERE version = ? AND blob IN ({marks})",
+                    [METRICS_VERSION, *chunk],
+                )
+                for blob_id, data in rows:
+                    try:
+                        out[blob_id] = BlobMetrics.from_json(data)
+                    except (ValueError, KeyError, TypeError):
+                        continue
+        except sqlite3.Error:
+            return out
+        return out
+
+    def put_many(self, metrics: dict[str, BlobMetrics]) -> None:
+        if self._conn is None or not metrics:
+            return
+        try:
+            with self._conn:
+                self._conn.executemany(
+                    f"INSERT OR REPLACE INTO {CACHE_TABLE} (blob, version, data) VALUES (?, ?, ?)",
+                    [(blob_id, METRICS_VERSION, m.to_json()) for blob_id, m in metrics.items()],
+                )
+        except sqlite3.Error:
+            return
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+@dataclass(slots=True)
+class BlobSource:
+    """How the analysis reaches blobs: injected so this module never opens a repository."""
+
+    size: Callable[[str], int]
+    read: Callable[[str], bytes]
+    max_bytes: int
+
+
+def is_python(path: str | None) -> bool:
+    return path is not None and path.endswith((".py", ".pyi"))
+
+
+def score_changes(
+    changes: list[FileChange], source: BlobSource, cache: MetricsCache, workers: int | None = None
+) -> list[FileScore]:
+    """Metrics for every changed Python file, before and after; cached, then measured in parallel."""
+    py_changes = [c for c in changes if not c.binary and (is_python(c.new_path) or is_python(c.old_path))]
+    wanted: dict[str, None] = {}
+    for change in py_changes:
+        for path, blob in ((change.old_path, change.old_blob), (change.new_path, change.new_blob)):
+            if blob is not None and is_python(path):
+                wanted[blob] = None
+    known: dict[str, BlobMetrics] = {}
+    for blob_id in wanted:
+        size = source.size(blob_id)
+        if size > source.max_bytes:
+            known[blob_id] = BlobMetrics(reason=f"over max_file_bytes ({size} > {source.max_bytes} bytes)")
+    cached = cache.get_many(b for b in wanted if b not in known)
+    known.update(cached)
+    todo = [(b, source.read(b)) for b in wanted if b not in known]
+    fresh = measure_blobs(todo, workers)
+    cache.put_many(fresh)
+    known.update(fresh)
+    scores: list[FileScore] = []
+    for change in py_changes:
+        before = known.get(change.old_blob) if change.old_blob and is_python(change.old_path) else None
+        after = known.get(change.new_blob) if change.new_blob and is_python(change.new_path) else None
+        scores.append(FileScore(change.path, change.old_path, before, after))
+    scores.sort(key=lambda s: s.path)
+    return scores
+
+
+def changed_functions(score: FileScore) -> list[tuple[FunctionMetric, FunctionMetric | None]]:
+    """Functions at head that are new or whose text changed, each with its base version if any."""
+    if score.after is None or not score.after.scored:
+        return []
+    old: dict[str, list[FunctionMetric]] = {}
+    if score.before is not None and score.before.scored:
+        for fn in score.before.functions:
+            old.setdefault(fn.name, []).append(fn)
+    out: list[tuple[FunctionMetric, FunctionMetric | None]] = []
+    for fn in score.after.functions:
+        previous = old.get(fn.name, [])
+        if any(p.digest == fn.digest for p in previous):
+            continue
+        out.append((fn, max(previous, key=lambda p: p.cc) if previous else None))
+    return out
