@@ -488,6 +488,7 @@ class Outcome:
             "unchanged": f"left the pull request comment as it is: nothing changed{where}",
             "newer-exists": f"left the pull request comment alone: it describes a newer head{where}",
             "off": "commenting is off",
+            "no-comment": "found no commitledger comment to update",
         }.get(self.action, self.action)
 
 
@@ -533,3 +534,122 @@ def publish(client: GitHubClient, repo: str, pr: int, body: str, *, mode: str, t
 
 def dumps_outcome(outcome: Outcome) -> str:
     return json.dumps({"action": outcome.action, "comment_id": outcome.comment_id, "url": outcome.url})
+
+
+# --- posting a result: the flow behind `commitledger github post` and the action ---
+
+
+class HeadMoved(CommitledgerError):
+    """The pull request moved on since the result was computed: a later run will post."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    outcome: Outcome
+    body: str  # the rendered comment (also what the job summary shows)
+
+
+def check_expected_head(client: GitHubClient, repo: str, pr: int, expected_head: str, result_head: str,
+                        head_repo: str | None = None) -> PullRequest:
+    """The fork-safe gate: post only a result for the PR's current head (and the run's head repository).
+
+    The result file of a fork's run is untrusted input; its PR number could
+    name any pull request. Checking the PR's live head against the head sha
+    GitHub recorded for the run ties the comment to the code that was measured.
+    """
+    if result_head != expected_head:
+        raise CommitledgerError(
+            f"the result is for {result_head[:12]}, not the expected head {expected_head[:12]}: not posting")
+    pull = client.get_pull(repo, pr)
+    if pull.head_sha != expected_head:
+        raise HeadMoved(
+            f"{repo}#{pr} is now at {pull.head_sha[:12]}, not {expected_head[:12]}: a newer run will post; not posting",
+            exit_code=3,
+        )
+    if head_repo is not None and pull.head_repo is not None and pull.head_repo.lower() != head_repo.lower():
+        raise CommitledgerError(
+            f"{repo}#{pr} comes from {pull.head_repo}, not from {head_repo} where the run happened: not posting")
+    return pull
+
+
+def post_result(
+    client: GitHubClient,
+    repo: str,
+    pr: int,
+    result: Any,
+    *,
+    mode: str,
+    bot_login: str | None,
+    repo_path: Path,
+    comments: list[Comment] | None = None,
+) -> Posted:
+    """Find our comment, leave it if it is for a newer head, else carry its digest and write.
+
+    The renderer is imported here, not at module level, so the client works
+    (and is tested) on its own.
+    """
+    from commitledger.render.marker import apply_previous, parse_marker
+    from commitledger.render.markdown import render_comment
+
+    if mode == "off":
+        return Posted(Outcome("off"), render_comment(result, max_chars=MAX_COMMENT_CHARS))
+    login = resolve_bot_login(client, bot_login)
+    listed = client.list_comments(repo, pr) if comments is None else comments
+    ours = find_ours(listed, login, parse_marker)
+    # valid-at of our marker is the time the figures were computed (PrResult.generated_at).
+    the_plan = plan(ours, repo_path, result.head, getattr(result, "generated_at", None))
+    if the_plan.previous is not None and not the_plan.newer_exists:
+        result = apply_previous(result, the_plan.previous.marker)
+    body = render_comment(result, max_chars=MAX_COMMENT_CHARS)
+    return Posted(publish(client, repo, pr, body, mode=mode, the_plan=the_plan), body)
+
+
+# --- the "Reverted" line a later push adds to a merged PR's comment ---
+
+_REVERTED_TAG = "<!-- commitledger:reverted {sha} -->"
+
+
+def reverted_line(reverted_by: str, reverted_at: str, ai_cost_usd: float | None) -> str:
+    """One Markdown line; every value is a sha, a date or a number we format, never free text."""
+    if not re.fullmatch(r"[0-9a-f]{7,64}", reverted_by):
+        raise CommitledgerError("a reverting commit must be a hex sha")
+    when = _timestamp(reverted_at)
+    day = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%Y-%m-%d") if when is not None else "unknown date"
+    spend = f"${ai_cost_usd:,.2f} of AI spend undone" if ai_cost_usd is not None else "AI spend undone: unknown"
+    return (f"{_REVERTED_TAG.format(sha=reverted_by)}\n"
+            f"> **Reverted** by `{reverted_by[:12]}` on {day} · {spend}\n")
+
+
+def add_reverted_line(body: str, reverted_by: str, reverted_at: str, ai_cost_usd: float | None) -> str | None:
+    """The body with the Reverted line after the marker, or None when it is already there (idempotent)."""
+    if _REVERTED_TAG.format(sha=reverted_by) in body:
+        return None
+    line = reverted_line(reverted_by, reverted_at, ai_cost_usd)
+    match = _MARKER_RE.search(body)
+    if match is None:
+        return line + "\n" + body
+    end = match.end()
+    if body[end : end + 1] == "\n":
+        end += 1
+    return body[:end] + line + "\n" + body[end:]
+
+
+def mark_reverted(
+    client: GitHubClient, repo: str, pr: int, *, reverted_by: str, reverted_at: str, ai_cost_usd: float | None,
+    bot_login: str | None,
+) -> Outcome:
+    """Add the Reverted line to PR ``pr``'s comment; no comment of ours there means nothing to update."""
+    from commitledger.render.marker import parse_marker
+
+    login = resolve_bot_login(client, bot_login)
+    ours = find_ours(client.list_comments(repo, pr), login, parse_marker)
+    if not ours:
+        return Outcome("no-comment")
+    target = ours[-1].comment
+    new_body = add_reverted_line(target.body, reverted_by, reverted_at, ai_cost_usd)
+    if new_body is None:
+        return Outcome("unchanged", target.id, target.html_url)
+    if len(new_body) > MAX_COMMENT_CHARS:
+        raise CommitledgerError(f"adding the Reverted line would pass GitHub's {MAX_COMMENT_CHARS}-character limit")
+    updated = client.update_comment(repo, target.id, new_body)
+    return Outcome("updated", updated.id, updated.html_url)

@@ -1,0 +1,567 @@
+"""The GitHub Action's logic: ``python -m commitledger.action_entry``.
+
+``action.yml`` stays a thin shell (set up Python, install, run this) so that
+everything that can go wrong here runs in the test suite, end to end, against
+a loopback server and a real repository. Inputs arrive as ``INPUT_*``
+environment variables that ``action.yml`` sets through ``env:`` (never
+interpolated into script text); the event comes from ``$GITHUB_EVENT_PATH``.
+
+What each event does:
+
+- ``pull_request`` (opened, synchronize, ...): compute the result, write it
+  (plus ``pr.json``) to the output directory for the artifact, post or update
+  the comment when the token may, always write the job summary and outputs,
+  then apply the ``fail-on`` / ``max-cost-usd`` policy. A read-only token on
+  a fork pull request is expected: a warning, not a failure.
+- ``pull_request`` closed without merge: record the PR's AI usage (including
+  discarded work carried by the comment's digest) as a note on the merge-base.
+- ``workflow_run`` (the fork-safe second phase): read the downloaded
+  artifact, check the PR's live head is the run's head, post.
+- ``push`` to the default branch: note each new first-parent commit, push the
+  notes, and add a "Reverted" line to the comment of every PR whose change a
+  new commit reverts.
+
+The token is handed to nothing but the GitHub client: subprocesses run
+without it, and every line printed goes through ``scrub``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from commitledger.errors import CommitledgerError
+
+ZERO_SHA = "0" * 40
+MAX_PUSH_COMMITS = 100
+NOTES_REF = "refs/notes/commitledger"
+SECRET_ENV = ("INPUT_GITHUB_TOKEN", "GITHUB_TOKEN", "GH_TOKEN")
+
+
+@dataclass
+class Inputs:
+    token: str
+    junit: list[str]
+    base: str
+    head: str
+    comment: str
+    max_cost_usd: float | None
+    fail_on: list[str]
+    result: str
+    bot_login: str
+    in_dir: Path | None
+    out_dir: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Inputs:
+        def get(name: str) -> str:
+            return env.get(f"INPUT_{name}", "").strip()
+
+        comment = get("COMMENT") or "update"
+        if comment not in ("update", "new", "off"):
+            raise CommitledgerError(f"input comment must be update, new or off, not {comment!r}")
+        raw_cost = get("MAX_COST_USD")
+        try:
+            max_cost = float(raw_cost) if raw_cost else None
+        except ValueError:
+            raise CommitledgerError(f"input max-cost-usd must be a number of dollars, not {raw_cost!r}") from None
+        if max_cost is not None and max_cost < 0:
+            raise CommitledgerError("input max-cost-usd must not be negative")
+        out = env.get("COMMITLEDGER_OUT_DIR") or os.path.join(env.get("RUNNER_TEMP") or ".", "commitledger")
+        in_dir = env.get("COMMITLEDGER_IN_DIR", "").strip()
+        return cls(
+            token=env.get("INPUT_GITHUB_TOKEN", "").strip() or env.get("GITHUB_TOKEN", "").strip(),
+            junit=_split_list(get("JUNIT")),
+            base=get("BASE"),
+            head=get("HEAD"),
+            comment=comment,
+            max_cost_usd=max_cost,
+            fail_on=_split_list(get("FAIL_ON")),
+            result=get("RESULT"),
+            bot_login=get("BOT_LOGIN"),
+            in_dir=Path(in_dir) if in_dir else None,
+            out_dir=Path(out),
+        )
+
+
+def _split_list(raw: str) -> list[str]:
+    """Action inputs are strings: lists come one per line or comma separated."""
+    return [part.strip() for line in raw.splitlines() for part in line.split(",") if part.strip()]
+
+
+def _escape_command(text: str) -> str:
+    """Workflow-command data escaping: a message can never start a new command line."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+@dataclass
+class Runner:
+    """Where the action talks to the runner: log, annotations, summary, outputs."""
+
+    env: Mapping[str, str]
+    token: str
+    summary: list[str] = field(default_factory=list)
+    # All four outputs always exist; empty means unknown (no result, no tests).
+    outputs: dict[str, str] = field(
+        default_factory=lambda: {"cost-usd": "", "tokens": "", "tests-failed": "", "debt-signals": ""})
+    errors: list[str] = field(default_factory=list)
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self.token, "***") if self.token else text
+
+    def log(self, text: str) -> None:
+        print(self.scrub(text), flush=True)
+
+    def notice(self, text: str) -> None:
+        print(f"::notice::{_escape_command(self.scrub(text))}", flush=True)
+
+    def warning(self, text: str) -> None:
+        print(f"::warning::{_escape_command(self.scrub(text))}", flush=True)
+
+    def error(self, text: str) -> None:
+        self.errors.append(self.scrub(text))
+        print(f"::error::{_escape_command(self.scrub(text))}", flush=True)
+
+    def write_summary(self) -> None:
+        path = self.env.get("GITHUB_STEP_SUMMARY")
+        text = self.scrub("\n\n".join(self.summary).strip() + "\n")
+        if path:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            print(text)
+
+    def write_outputs(self) -> None:
+        path = self.env.get("GITHUB_OUTPUT")
+        if not path:
+            for key, value in self.outputs.items():
+                print(f"{key}={value}")
+            return
+        with open(path, "a", encoding="utf-8") as fh:
+            for key, value in self.outputs.items():
+                value = self.scrub(value)
+                delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+                while delimiter in value:
+                    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+                fh.write(f"{key}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+# --- small helpers ---
+
+
+def _git(*args: str, check: bool = True) -> str:
+    proc = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    if check and proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        raise CommitledgerError(f"git {args[0]}: {last}")
+    return proc.stdout.strip()
+
+
+def _known(sha: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True,
+                          check=False).returncode == 0
+
+
+def _cli(runner: Runner, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a commitledger command without the token in its environment."""
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    proc = subprocess.run([sys.executable, "-m", "commitledger", *args], capture_output=True, text=True, env=env,
+                          check=False)
+    for line in proc.stderr.splitlines():
+        runner.log(line)
+    return proc
+
+
+def _cli_checked(runner: Runner, *args: str) -> str:
+    proc = _cli(runner, *args)
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise CommitledgerError(f"'commitledger {args[0]}' failed: {last.removeprefix('commitledger: ')}")
+    return proc.stdout
+
+
+def _sha(value: Any, what: str) -> str:
+    text = str(value or "").strip().lower()
+    if len(text) < 7 or len(text) > 64 or any(c not in "0123456789abcdef" for c in text):
+        raise CommitledgerError(f"the event's {what} is not a commit sha")
+    return text
+
+
+def _load_event(env: Mapping[str, str]) -> dict[str, Any]:
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        raise CommitledgerError("GITHUB_EVENT_PATH is not set: run this inside GitHub Actions")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise CommitledgerError(f"cannot read the event file {path}") from None
+    if not isinstance(data, dict):
+        raise CommitledgerError("the event file is not a JSON object")
+    return data
+
+
+def _repo(env: Mapping[str, str]) -> str:
+    from commitledger.github import validate_repo
+
+    return validate_repo(env.get("GITHUB_REPOSITORY", ""))
+
+
+def load_result(path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from commitledger.models import PrResult
+
+    try:
+        return PrResult.model_validate_json(path.read_bytes())
+    except OSError:
+        raise CommitledgerError(f"cannot read the result file {path}") from None
+    except ValidationError as exc:
+        raise CommitledgerError(f"{path} is not a commitledger.pr/1 result ({exc.error_count()} problems)") from None
+
+
+def compute(runner: Runner, inputs: Inputs, base: str, head: str, out: Path) -> Path:
+    """``commitledger pr`` into ``out`` (or the precomputed ``result`` input)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if inputs.result:
+        src = Path(inputs.result)
+        if not src.is_file():
+            raise CommitledgerError(f"input result names no file: {inputs.result}")
+        if src.resolve() != out.resolve():
+            shutil.copyfile(src, out)
+        return out
+    args = ["pr", "--base", base, "--head", head, "--format", "json", "--output", str(out)]
+    for pattern in inputs.junit:
+        args += ["--junit", pattern]
+    _cli_checked(runner, *args)
+    return out
+
+
+# --- outputs and policy ---
+
+
+def outputs_of(result: Any) -> dict[str, str]:
+    usage = result.usage
+    cost = usage.cost_usd
+    if result.discarded is not None and result.discarded.cost_usd is not None:
+        cost = (cost or 0.0) + result.discarded.cost_usd
+    token_parts = [getattr(usage, name) for name in ("input", "output", "cache_read", "cache_write")]
+    known = [t for t in token_parts if t is not None]
+    tests = result.tests
+    debt = [s for s in result.signals if s.severity in ("warning", "error")]
+    return {
+        "cost-usd": f"{cost:.4f}" if cost is not None else "",
+        "tokens": str(sum(known)) if known else "",
+        "tests-failed": str(tests.failed + tests.errors) if tests is not None else "",
+        "debt-signals": str(len(debt)),
+    }
+
+
+def policy_failures(result: Any, inputs: Inputs) -> list[str]:
+    """The circuit breaker: signals named in ``fail-on``, and AI cost above ``max-cost-usd``."""
+    problems: list[str] = []
+    wanted = {name.lower() for name in inputs.fail_on}
+    for signal in result.signals:
+        if signal.id.lower() in wanted or ({"*", "any"} & wanted and signal.severity != "info"):
+            problems.append(f"signal {signal.id}: {signal.message}")
+    cost = outputs_of(result)["cost-usd"]
+    if inputs.max_cost_usd is not None and cost and float(cost) > inputs.max_cost_usd:
+        problems.append(f"AI cost ${float(cost):,.2f} is above max-cost-usd ${inputs.max_cost_usd:,.2f}")
+    return problems
+
+
+def _render(result: Any) -> str:
+    from commitledger.render.markdown import render_comment
+
+    return render_comment(result, max_chars=65536)
+
+
+# --- the flows ---
+
+
+def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
+    pr = event.get("pull_request") or {}
+    number = int(event.get("number") or pr.get("number") or 0)
+    if number <= 0:
+        raise CommitledgerError("the event has no pull request number")
+    if event.get("action") == "closed":
+        if pr.get("merged"):
+            runner.log(f"commitledger: #{number} was merged; the push to the default branch records it")
+            runner.summary.append(f"commitledger: #{number} was merged; the push to the default branch records it.")
+            return 0
+        return on_abandoned(runner, inputs, event, number)
+    repo = _repo(runner.env)
+    base = inputs.base or _sha((pr.get("base") or {}).get("sha"), "pull_request.base.sha")
+    head = inputs.head or _sha((pr.get("head") or {}).get("sha"), "pull_request.head.sha")
+    head_repo = ((pr.get("head") or {}).get("repo") or {}).get("full_name")
+    fork = head_repo is None or str(head_repo).lower() != repo.lower()
+
+    inputs.out_dir.mkdir(parents=True, exist_ok=True)
+    result_path = compute(runner, inputs, base, head, inputs.out_dir / "result.json")
+    result = load_result(result_path)
+    (inputs.out_dir / "pr.json").write_text(
+        json.dumps({"schema": "commitledger.action-artifact/1", "pr": number, "head": result.head,
+                    "base": result.base, "repository": repo}), encoding="utf-8")
+    runner.outputs.update(outputs_of(result))
+
+    body: str | None = None
+    status = "Comment: off."
+    if inputs.comment != "off":
+        if not inputs.token:
+            runner.warning("no github-token: the comment is not posted (the job summary has the result)")
+            status = "Comment: not posted (no token)."
+        else:
+            from commitledger.github import GitHubClient, GitHubError, post_result
+
+            try:
+                posted = post_result(GitHubClient(inputs.token), repo, number, result, mode=inputs.comment,
+                                     bot_login=inputs.bot_login or None, repo_path=Path.cwd())
+                body = posted.body
+                status = f"Comment: {posted.outcome.describe()}."
+                runner.log(f"commitledger: {posted.outcome.describe()}")
+            except GitHubError as exc:
+                if exc.status == 403 and fork:
+                    runner.warning(
+                        "the token cannot comment on this pull request from a fork (read-only); the result is "
+                        "in the job summary and in the result artifact for the workflow_run phase to post")
+                    status = "Comment: not posted from this fork run (read-only token)."
+                else:
+                    runner.error(str(exc))
+                    status = "Comment: failed (see the log)."
+    runner.summary.append(body if body is not None else _render(result))
+    runner.summary.append(f"<sub>{status}</sub>")
+    return _apply_policy(runner, result, inputs)
+
+
+def _apply_policy(runner: Runner, result: Any, inputs: Inputs) -> int:
+    problems = policy_failures(result, inputs)
+    for problem in problems:
+        runner.error(f"commitledger policy: {problem}")
+    return 1 if runner.errors else 0
+
+
+def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
+    """Second phase for fork pull requests: post the first phase's artifact, after the head check."""
+    from commitledger.github import GitHubClient, HeadMoved, check_expected_head, post_result
+
+    run = event.get("workflow_run") or {}
+    if run.get("event") not in ("pull_request",):
+        runner.notice(f"commitledger: the triggering run was a {run.get('event')!s} run, not a pull request; nothing to post")
+        return 0
+    in_dir = inputs.in_dir
+    meta_path = in_dir / "pr.json" if in_dir else None
+    result_file = Path(inputs.result) if inputs.result else (in_dir / "result.json" if in_dir else None)
+    if meta_path is None or result_file is None or not meta_path.is_file() or not result_file.is_file():
+        runner.notice("commitledger: no result artifact from the pull request run (it stopped before computing?); "
+                      "nothing to post")
+        runner.summary.append("commitledger: no result artifact from the pull request run; nothing posted.")
+        return 0
+    repo = _repo(runner.env)
+    head = _sha(run.get("head_sha"), "workflow_run.head_sha")
+    head_repo = (run.get("head_repository") or {}).get("full_name")
+    listed = [p for p in (run.get("pull_requests") or []) if isinstance(p, dict) and p.get("number")]
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        number = int(listed[0]["number"]) if listed else int(meta["pr"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CommitledgerError("the artifact's pr.json does not name a pull request") from None
+    if number <= 0:
+        raise CommitledgerError("the artifact's pr.json does not name a pull request")
+    result = load_result(result_file)
+    runner.outputs.update(outputs_of(result))
+    if not inputs.token:
+        raise CommitledgerError("no github-token: the workflow_run phase exists to post, it needs one")
+    client = GitHubClient(inputs.token)
+    try:
+        check_expected_head(client, repo, number, head, result.head, str(head_repo) if head_repo else None)
+    except HeadMoved as exc:
+        runner.notice(str(exc))
+        runner.summary.append(f"commitledger: {exc}")
+        return 0
+    posted = post_result(client, repo, number, result, mode=inputs.comment, bot_login=inputs.bot_login or None,
+                         repo_path=Path.cwd())
+    runner.log(f"commitledger: {posted.outcome.describe()}")
+    runner.summary.append(posted.body)
+    runner.summary.append(f"<sub>Comment on #{number}: {posted.outcome.describe()}.</sub>")
+    return 0
+
+
+def _fetch_notes(runner: Runner) -> None:
+    proc = subprocess.run(["git", "fetch", "--quiet", "origin", f"+{NOTES_REF}:{NOTES_REF}"], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        runner.log("commitledger: no notes on origin yet (or no origin); starting from none")
+
+
+def _push_notes(runner: Runner, write_notes: Any) -> bool:
+    """Push the notes ref; if someone pushed first, fetch theirs, write ours again, retry."""
+    for attempt in range(3):
+        proc = subprocess.run(["git", "push", "--quiet", "origin", NOTES_REF], capture_output=True, text=True,
+                              check=False)
+        if proc.returncode == 0:
+            return True
+        if attempt < 2:
+            _fetch_notes(runner)
+            write_notes()
+    runner.warning("commitledger: could not push refs/notes/commitledger (the token needs 'contents: write')")
+    return False
+
+
+def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
+    repo = _repo(runner.env)
+    default = str((event.get("repository") or {}).get("default_branch") or "")
+    ref = str(event.get("ref") or "")
+    if not default or ref != f"refs/heads/{default}":
+        runner.notice(f"commitledger: push to {ref or 'an unknown ref'}, not the default branch; nothing to record")
+        return 0
+    after = _sha(event.get("after"), "after")
+    if after == ZERO_SHA:
+        return 0
+    before = str(event.get("before") or "").lower()
+    if before and before != ZERO_SHA and _known(before):
+        listed = _git("rev-list", "--first-parent", "--reverse", f"{before}..{after}").split()
+    else:
+        before = ""
+        listed = [after]
+    commits = listed[-MAX_PUSH_COMMITS:]
+    if len(listed) > len(commits):
+        runner.warning(f"commitledger: {len(listed)} new commits; noting the last {MAX_PUSH_COMMITS}")
+
+    result = None
+    parents = _git("rev-list", "--parents", "-n", "1", after).split()[1:]
+    result_path = inputs.out_dir / "result.json"
+    if parents:
+        try:
+            compute(runner, inputs, parents[0], after, result_path)
+            result = load_result(result_path)
+            runner.outputs.update(outputs_of(result))
+        except CommitledgerError as exc:
+            runner.warning(f"commitledger: no result for {after[:12]}: {exc}")
+
+    def write_notes() -> None:
+        for sha in commits:
+            args = ["note", sha]
+            if sha == after and result is not None:
+                args += ["--result", str(result_path)]
+            _cli_checked(runner, *args)
+
+    _fetch_notes(runner)
+    write_notes()
+    pushed = _push_notes(runner, write_notes)
+    lines = [f"commitledger: noted {len(commits)} commit(s) on {default}"
+             + ("" if pushed else " (notes not pushed)") + "."]
+
+    if before:
+        lines += _reverted(runner, inputs, repo, before, after)
+    runner.summary.append(_render(result) if result is not None else "")
+    runner.summary.append("\n".join(lines))
+    return 1 if runner.errors else 0
+
+
+def _reverted(runner: Runner, inputs: Inputs, repo: str, before: str, after: str) -> list[str]:
+    """Tell each reverted PR's comment; a failure here warns, the push is already recorded."""
+    from commitledger.history import reverts_in_range
+
+    changes = [c for c in reverts_in_range(Path.cwd(), before, after) if getattr(c, "pr", None)]
+    if not changes:
+        return []
+    if not inputs.token:
+        runner.warning("commitledger: no github-token; reverted pull requests are not told")
+        return []
+    from commitledger.github import GitHubClient, GitHubError, mark_reverted
+
+    client = GitHubClient(inputs.token)
+    lines = []
+    for change in changes:
+        try:
+            outcome = mark_reverted(client, repo, int(change.pr), reverted_by=str(change.reverted_by),
+                                    reverted_at=str(change.reverted_at), ai_cost_usd=change.ai_cost_usd,
+                                    bot_login=inputs.bot_login or None)
+        except GitHubError as exc:
+            runner.warning(f"commitledger: could not mark #{change.pr} as reverted: {exc}")
+            continue
+        lines.append(f"- #{int(change.pr)} reverted by `{str(change.reverted_by)[:12]}`: {outcome.describe()}")
+    return lines
+
+
+def on_abandoned(runner: Runner, inputs: Inputs, event: dict[str, Any], number: int) -> int:
+    """Closed without merge: its AI spend (discarded work included) goes on record at the merge-base."""
+    pr = event.get("pull_request") or {}
+    repo = _repo(runner.env)
+    base = inputs.base or _sha((pr.get("base") or {}).get("sha"), "pull_request.base.sha")
+    head = inputs.head or _sha((pr.get("head") or {}).get("sha"), "pull_request.head.sha")
+    if not _known(head):
+        # A closed PR's merge ref is gone, its head ref stays: fetch the objects (nothing is checked out).
+        _git("fetch", "--quiet", "--no-tags", "origin", f"+refs/pull/{number}/head:refs/commitledger/pr-{number}")
+    inputs.out_dir.mkdir(parents=True, exist_ok=True)
+    result_path = compute(runner, inputs, base, head, inputs.out_dir / "result.json")
+    result = load_result(result_path)
+    if inputs.token:
+        from commitledger.github import GitHubClient, GitHubError, find_ours, resolve_bot_login
+        from commitledger.render.marker import apply_previous, parse_marker
+
+        try:
+            client = GitHubClient(inputs.token)
+            ours = find_ours(client.list_comments(repo, number),
+                             resolve_bot_login(client, inputs.bot_login or None), parse_marker)
+            if ours:
+                result = apply_previous(result, ours[-1].marker)
+                result_path.write_text(json.dumps(result.dump()), encoding="utf-8")
+        except GitHubError as exc:
+            runner.warning(f"commitledger: discarded work of earlier heads is unknown: {exc}")
+    merge_base = _git("merge-base", base, head)
+    runner.outputs.update(outputs_of(result))
+
+    def write_notes() -> None:
+        _cli_checked(runner, "note", merge_base, "--pr", str(number), "--result", str(result_path), "--abandoned")
+
+    _fetch_notes(runner)
+    write_notes()
+    pushed = _push_notes(runner, write_notes)
+    cost = runner.outputs.get("cost-usd") or "unknown"
+    runner.summary.append(
+        f"commitledger: #{number} closed without merge; its AI spend (${cost}, discarded work included) is "
+        f"recorded on {merge_base[:12]}" + ("." if pushed else " locally (notes not pushed)."))
+    return 1 if runner.errors else 0
+
+
+def run(env: Mapping[str, str]) -> int:
+    token = env.get("INPUT_GITHUB_TOKEN", "") or env.get("GITHUB_TOKEN", "")
+    runner = Runner(env, token.strip())
+    code = 1
+    try:
+        inputs = Inputs.from_env(env)
+        event_name = env.get("GITHUB_EVENT_NAME", "")
+        event = _load_event(env)
+        if event_name in ("pull_request", "pull_request_target"):
+            code = on_pull_request(runner, inputs, event)
+        elif event_name == "workflow_run":
+            code = on_workflow_run(runner, inputs, event)
+        elif event_name == "push":
+            code = on_push(runner, inputs, event)
+        else:
+            raise CommitledgerError(f"unsupported event {event_name or '(none)'}: use pull_request, workflow_run "
+                                    "or push")
+    except CommitledgerError as exc:
+        runner.error(f"commitledger: {exc}")
+        runner.summary.append(f"**commitledger could not finish:** {runner.scrub(str(exc))}")
+        code = 1
+    finally:
+        runner.write_summary()
+        runner.write_outputs()
+    return code
+
+
+def main() -> None:
+    sys.exit(run(os.environ))
+
+
+if __name__ == "__main__":
+    main()

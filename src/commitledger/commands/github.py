@@ -1,0 +1,100 @@
+"""``commitledger github``: publish a computed pull-request result on GitHub.
+
+Thin by design: option parsing here, the flow in ``commitledger.github``.
+``post`` is what the action runs on same-repository pull requests and what
+the fork-safe ``workflow_run`` phase runs with ``--expected-head``;
+``mark-reverted`` is what a push to the default branch runs when it reverts
+a change that came from a pull request. The token comes from ``--token`` or
+``GITHUB_TOKEN`` and is never printed, not even in ``--help``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from commitledger.errors import CommitledgerError
+
+
+def _load_result(path: Path):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from commitledger.models import PrResult
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommitledgerError(f"cannot read {path}: {exc.__class__.__name__}") from None
+    except ValueError:
+        raise CommitledgerError(f"{path} is not JSON (expected the output of 'commitledger pr --format json')") from None
+    try:
+        return PrResult.model_validate(data)
+    except ValidationError as exc:
+        raise CommitledgerError(
+            f"{path} is not a commitledger.pr/1 result ({exc.error_count()} problems, first at "
+            f"{'.'.join(str(p) for p in exc.errors()[0]['loc']) or 'top level'})"
+        ) from None
+
+
+_token = click.option(
+    "--token",
+    envvar="GITHUB_TOKEN",
+    show_envvar=True,
+    show_default=False,
+    help="GitHub token (default: $GITHUB_TOKEN). Never printed.",
+)
+_repo = click.option("--repo", envvar="GITHUB_REPOSITORY", show_envvar=True,
+                     help="owner/name (default: $GITHUB_REPOSITORY).")
+_bot = click.option("--bot-login", envvar="COMMITLEDGER_BOT_LOGIN", show_envvar=True,
+                    help="Login whose comments are ours (default: the token's, or github-actions[bot]).")
+
+
+@click.group()
+def github() -> None:
+    """Post or update the pull-request comment on GitHub."""
+
+
+@github.command()
+@click.option("--result", "result_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Result file from 'commitledger pr --format json'.")
+@_repo
+@click.option("--pr", "pr", required=True, type=click.IntRange(min=1), help="Pull request number.")
+@_token
+@click.option("--comment", "mode", type=click.Choice(["update", "new", "off"]), default="update", show_default=True,
+              help="Update our comment in place, add a new one each time, or post nothing.")
+@click.option("--expected-head", help="Refuse unless the PR's current head is this sha (the fork-safe second phase).")
+@click.option("--head-repo", help="With --expected-head: refuse unless the PR comes from this owner/name.")
+@_bot
+def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: str, expected_head: str | None,
+         head_repo: str | None, bot_login: str | None) -> None:
+    """Post RESULT as the pull request's one commitledger comment (created, updated or left alone)."""
+    from commitledger.github import GitHubClient, check_expected_head, post_result, validate_repo
+
+    result = _load_result(result_path)
+    repo = validate_repo(repo)
+    client = GitHubClient(token or "")
+    if expected_head:
+        check_expected_head(client, repo, pr, expected_head.strip(), result.head, head_repo)
+    posted = post_result(client, repo, pr, result, mode=mode, bot_login=bot_login, repo_path=Path.cwd())
+    click.echo(f"commitledger: {posted.outcome.describe()}")
+
+
+@github.command("mark-reverted")
+@_repo
+@click.option("--pr", "pr", required=True, type=click.IntRange(min=1), help="The pull request whose change was reverted.")
+@click.option("--by", "reverted_by", required=True, help="The reverting commit (full sha).")
+@click.option("--at", "reverted_at", required=True, help="When it landed (ISO 8601).")
+@click.option("--ai-cost-usd", type=float, default=None, help="AI spend the revert undid.")
+@_token
+@_bot
+def mark_reverted_cmd(repo: str | None, pr: int, reverted_by: str, reverted_at: str, ai_cost_usd: float | None,
+                      token: str | None, bot_login: str | None) -> None:
+    """Add a 'Reverted' line to the PR's comment (idempotent: once per reverting commit)."""
+    from commitledger.github import GitHubClient, mark_reverted, validate_repo
+
+    repo = validate_repo(repo)
+    outcome = mark_reverted(GitHubClient(token or ""), repo, pr, reverted_by=reverted_by.strip().lower(),
+                            reverted_at=reverted_at, ai_cost_usd=ai_cost_usd, bot_login=bot_login)
+    click.echo(f"commitledger: {outcome.describe()}")
