@@ -1,0 +1,170 @@
+"""Complete JSON lines from a byte offset, shared by every JSONL reader.
+
+Agents append to their logs while we read them, so the last line of a file
+may be half written. Only lines ending in ``\\n`` are consumed; the end offset
+stops at the start of an unterminated tail, so the next read gets that line
+whole. The one exception is a tail that already parses as a JSON object: a
+prefix of a JSON object is never itself a complete object, so such a tail
+is a finished line whose writer has not (yet) added the newline, and leaving
+it unread would lose the final request of a session that ended that way.
+
+Bad lines (invalid JSON, non-UTF-8 bytes, a crash-truncated line in the
+middle) are counted, never fatal: one corrupt line must not hide the rest of
+a log. Lines are returned as raw bytes so readers can apply cheap substring
+prefilters before paying for ``json.loads``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+# Large reads keep the syscall count low on multi-GB log trees; one chunk is
+# the most a single read holds in memory beyond the longest line.
+CHUNK = 8 * 1024 * 1024
+
+
+class LineReader:
+    """Iterate complete lines of ``path`` from ``start``; ``end`` is valid after iteration."""
+
+    __slots__ = ("path", "start", "end", "chunk")
+
+    def __init__(self, path: Path | str, start: int = 0, chunk: int = CHUNK) -> None:
+        self.path = path
+        self.start = start
+        self.end = start
+        self.chunk = chunk
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """Yield lists of complete lines (without their ``\\n``), chunk by chunk.
+
+        A missing or unreadable file yields nothing and leaves ``end`` at ``start``.
+        """
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed in finally
+        except OSError:
+            return
+        try:
+            if self.start:
+                handle.seek(self.start)
+            pos = self.start
+            carry = b""
+            while True:
+                try:
+                    block = handle.read(self.chunk)
+                except OSError:
+                    break
+                if not block:
+                    break
+                if carry:
+                    block = carry + block
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    carry = block
+                    continue
+                carry = block[cut + 1 :]
+                pos += cut + 1
+                self.end = pos
+                yield block[:cut].split(b"\n")
+            if carry.strip() and _is_object(carry):
+                self.end = pos + len(carry)
+                yield [carry]
+        finally:
+            handle.close()
+
+
+def _is_object(raw: bytes) -> bool:
+    try:
+        return isinstance(json.loads(raw), dict)
+    except ValueError:
+        return False
+
+
+def loads(raw: bytes) -> Any:
+    """``json.loads`` that signals a bad line by returning None (UnicodeDecodeError is a ValueError)."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def read_document(path: Path | str) -> tuple[Any, int]:
+    """A whole-file JSON document and the file size; ``(None, size)`` when it does not parse."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None, 0
+    return loads(data), len(data)
+
+
+def walk_files(root: Path, suffix: str, *, prefix: str = "") -> list[Path]:
+    """Files under ``root`` whose name ends with ``suffix`` (and starts with ``prefix``).
+
+    Shallow files come first (then by path), so a session's main transcript is
+    read before its subagent files: on a tie the first row of a key is kept,
+    and the main transcript's copy of a message is the authoritative one.
+    Missing or unreadable directories are skipped silently; ``os.scandir`` is
+    used because it costs one syscall per directory on large trees.
+    """
+    found: list[tuple[int, str]] = []
+    stack: list[tuple[str, int]] = [(str(root), 0)]
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            entries = os.scandir(directory)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, depth + 1))
+                    elif entry.name.endswith(suffix) and entry.name.startswith(prefix) and entry.is_file():
+                        found.append((depth, entry.path))
+                except OSError:
+                    continue
+    found.sort()
+    return [Path(p) for _, p in found]
+
+
+def iso_to_epoch(value: Any) -> float | None:
+    """Epoch seconds of an ISO-8601 timestamp (``Z`` or offset), epoch seconds or milliseconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) / 1000.0 if value > 1e11 else float(value)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def as_int(value: Any) -> int:
+    """A token count from a log field: non-numbers and negatives count as zero."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value if value > 0 else 0
+    if isinstance(value, float):
+        return int(value) if value > 0 else 0
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            return 0
+        return number if number > 0 else 0
+    return 0
+
+
+def file_mtime(path: Path | str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
