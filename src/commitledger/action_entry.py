@@ -76,6 +76,13 @@ class Inputs:
             raise CommitledgerError("input max-cost-usd must not be negative")
         out = env.get("COMMITLEDGER_OUT_DIR") or os.path.join(env.get("RUNNER_TEMP") or ".", "commitledger")
         in_dir = env.get("COMMITLEDGER_IN_DIR", "").strip()
+        fail_on = _split_list(get("FAIL_ON"))
+        from commitledger.signals.policy import SIGNAL_IDS
+
+        unknown = sorted({name.lower() for name in fail_on} - set(SIGNAL_IDS) - {"any", "*"})
+        if unknown:
+            raise CommitledgerError(
+                f"input fail-on names unknown signal {unknown[0]!r} (known: {', '.join(SIGNAL_IDS)}, any)")
         return cls(
             token=env.get("INPUT_GITHUB_TOKEN", "").strip() or env.get("GITHUB_TOKEN", "").strip(),
             junit=_split_list(get("JUNIT")),
@@ -83,7 +90,7 @@ class Inputs:
             head=get("HEAD"),
             comment=comment,
             max_cost_usd=max_cost,
-            fail_on=_split_list(get("FAIL_ON")),
+            fail_on=fail_on,
             result=get("RESULT"),
             bot_login=get("BOT_LOGIN"),
             in_dir=Path(in_dir) if in_dir else None,
@@ -112,6 +119,7 @@ class Runner:
     outputs: dict[str, str] = field(
         default_factory=lambda: {"cost-usd": "", "tokens": "", "tests-failed": "", "debt-signals": ""})
     errors: list[str] = field(default_factory=list)
+    policy: list[str] = field(default_factory=list)  # policy failures found along the way
 
     def scrub(self, text: str) -> str:
         return text.replace(self.token, "***") if self.token else text
@@ -240,7 +248,19 @@ def compute(runner: Runner, inputs: Inputs, base: str, head: str, out: Path) -> 
     args = ["pr", "--base", base, "--head", head, "--format", "json", "--output", str(out)]
     for pattern in inputs.junit:
         args += ["--junit", pattern]
-    _cli_checked(runner, *args)
+    if inputs.max_cost_usd is not None:
+        args += ["--max-cost-usd", repr(inputs.max_cost_usd)]
+    if out.exists():
+        out.unlink()
+    proc = _cli(runner, *args)
+    if proc.returncode == 1 and out.is_file() and "failing on signal" in proc.stderr:
+        # The repository's own [tool.commitledger] fail_on: a verdict, not a crash.
+        failing = [ln for ln in proc.stderr.splitlines() if "failing on signal" in ln][-1]
+        runner.policy.append(f"repository configuration: {failing.removeprefix('commitledger: ')}")
+    elif proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        last = lines[-1] if lines else f"exit status {proc.returncode}"
+        raise CommitledgerError(f"'commitledger pr' failed: {last.removeprefix('commitledger: ')}")
     return out
 
 
@@ -255,7 +275,8 @@ def outputs_of(result: Any) -> dict[str, str]:
     token_parts = [getattr(usage, name) for name in ("input", "output", "cache_read", "cache_write")]
     known = [t for t in token_parts if t is not None]
     tests = result.tests
-    debt = [s for s in result.signals if s.severity in ("warning", "error")]
+    # As the comment's headline counts them: every signal but failed tests (reported on their own).
+    debt = [s for s in result.signals if s.id != "tests-failed"]
     return {
         "cost-usd": f"{cost:.4f}" if cost is not None else "",
         "tokens": str(sum(known)) if known else "",
@@ -278,9 +299,10 @@ def policy_failures(result: Any, inputs: Inputs) -> list[str]:
 
 
 def _render(result: Any) -> str:
-    from commitledger.render.markdown import render_comment
+    """The job summary: the comment's report without its marker."""
+    from commitledger.render.markdown import render_summary
 
-    return render_comment(result, max_chars=65536)
+    return render_summary(result)
 
 
 # --- the flows ---
@@ -311,7 +333,7 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
                     "base": result.base, "repository": repo}), encoding="utf-8")
     runner.outputs.update(outputs_of(result))
 
-    body: str | None = None
+    shown = result
     status = "Comment: off."
     if inputs.comment != "off":
         if not inputs.token:
@@ -323,7 +345,7 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
             try:
                 posted = post_result(GitHubClient(inputs.token), repo, number, result, mode=inputs.comment,
                                      bot_login=inputs.bot_login or None, repo_path=Path.cwd())
-                body = posted.body
+                shown = posted.result
                 status = f"Comment: {posted.outcome.describe()}."
                 runner.log(f"commitledger: {posted.outcome.describe()}")
             except GitHubError as exc:
@@ -335,13 +357,14 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
                 else:
                     runner.error(str(exc))
                     status = "Comment: failed (see the log)."
-    runner.summary.append(body if body is not None else _render(result))
+    runner.summary.append(_render(shown))
     runner.summary.append(f"<sub>{status}</sub>")
-    return _apply_policy(runner, result, inputs)
+    runner.outputs.update(outputs_of(shown))
+    return _apply_policy(runner, shown, inputs)
 
 
 def _apply_policy(runner: Runner, result: Any, inputs: Inputs) -> int:
-    problems = policy_failures(result, inputs)
+    problems = runner.policy + policy_failures(result, inputs)
     for problem in problems:
         runner.error(f"commitledger policy: {problem}")
     return 1 if runner.errors else 0
@@ -388,7 +411,8 @@ def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
     posted = post_result(client, repo, number, result, mode=inputs.comment, bot_login=inputs.bot_login or None,
                          repo_path=Path.cwd())
     runner.log(f"commitledger: {posted.outcome.describe()}")
-    runner.summary.append(posted.body)
+    runner.outputs.update(outputs_of(posted.result))
+    runner.summary.append(_render(posted.result))
     runner.summary.append(f"<sub>Comment on #{number}: {posted.outcome.describe()}.</sub>")
     return 0
 

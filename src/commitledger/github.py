@@ -546,7 +546,8 @@ class HeadMoved(CommitledgerError):
 @dataclass(frozen=True, slots=True)
 class Posted:
     outcome: Outcome
-    body: str  # the rendered comment (also what the job summary shows)
+    body: str  # the rendered comment
+    result: Any  # the result as rendered (previous comment's discarded work carried in)
 
 
 def check_expected_head(client: GitHubClient, repo: str, pr: int, expected_head: str, result_head: str,
@@ -592,7 +593,7 @@ def post_result(
     from commitledger.render.markdown import render_comment
 
     if mode == "off":
-        return Posted(Outcome("off"), render_comment(result, max_chars=MAX_COMMENT_CHARS))
+        return Posted(Outcome("off"), render_comment(result, max_chars=MAX_COMMENT_CHARS), result)
     login = resolve_bot_login(client, bot_login)
     listed = client.list_comments(repo, pr) if comments is None else comments
     ours = find_ours(listed, login, parse_marker)
@@ -601,7 +602,7 @@ def post_result(
     if the_plan.previous is not None and not the_plan.newer_exists:
         result = apply_previous(result, the_plan.previous.marker)
     body = render_comment(result, max_chars=MAX_COMMENT_CHARS)
-    return Posted(publish(client, repo, pr, body, mode=mode, the_plan=the_plan), body)
+    return Posted(publish(client, repo, pr, body, mode=mode, the_plan=the_plan), body, result)
 
 
 # --- the "Reverted" line a later push adds to a merged PR's comment ---
