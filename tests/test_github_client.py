@@ -9,6 +9,7 @@ from typing import Iterator
 import pytest
 
 from commitledger.errors import CommitledgerError
+from commitledger.render.marker import parse_marker as parse
 from commitledger.github import (
     GitHubClient,
     GitHubError,
@@ -44,20 +45,6 @@ def client(gh: FakeGitHub, **kw: object) -> GitHubClient:
 
 def marker(head: str, valid_at: str = "2026-11-20T10:00:00Z") -> str:
     return f"<!-- commitledger:v1 head={head} valid-at={valid_at} -->"
-
-
-class SimpleMarker:
-    def __init__(self, head: str, valid_at: str | None) -> None:
-        self.head = head
-        self.valid_at = valid_at
-
-
-def parse(body: str) -> SimpleMarker | None:
-    """Test-side reader of the marker fields the comment logic uses (the renderer owns the real one)."""
-    import re
-
-    m = re.search(r"<!-- commitledger:v1\b[^>]*?head=([0-9a-f]+)(?:[^>]*?valid-at=(\S+))?", body)
-    return SimpleMarker(m.group(1), m.group(2)) if m else None
 
 
 def test_lists_all_pages_by_link_header(gh: FakeGitHub) -> None:
