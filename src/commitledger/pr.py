@@ -17,7 +17,9 @@ import pygit2
 from radon.metrics import mi_rank
 
 from commitledger import gitrepo
+from commitledger.baseline import compute_baseline
 from commitledger.config import Config
+from commitledger.errors import CommitledgerError
 from commitledger.models import (
     Baseline,
     CommitSummary,
@@ -62,7 +64,7 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
     tests, warnings = read_junit(request.junit, request.cwd)
     scores = _scores(repo, changes, request)
     reverts = find_reverts([c.info for c in commits], lambda sha: gitrepo.reverted_work(repo, sha))
-    baseline: Baseline | None = None
+    baseline = _baseline(repo_path, str(base.id), config.baseline_days, warnings)
     usage = total_usage(commits)
     ai_commits = sum(1 for c in commits if c.ai)
     signals, flagged = evaluate(
@@ -103,6 +105,17 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
         generated_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         warnings=warnings,
     )
+
+
+def _baseline(repo_path: Path, base_sha: str, days: int, warnings: list[str]) -> Baseline | None:
+    """The base branch's usual figures; a history that cannot be read costs the comparison, not the run."""
+    if days <= 0:
+        return None
+    try:
+        return compute_baseline(repo_path, base_sha, days)
+    except CommitledgerError as exc:
+        warnings.append(f"no baseline: {exc}")
+        return None
 
 
 def _scores(repo: pygit2.Repository, changes: list[gitrepo.FileChange], request: PrRequest) -> list[FileScore]:

@@ -38,6 +38,7 @@ from commitledger.errors import CommitledgerError
 @click.option("--complexity-rank", type=click.Choice(list("ABCDEF")), help="Signal new/changed functions of this rank or worse.")
 @click.option("--cost-per-line-factor", type=float, help="Signal cost per line above this many times the median.")
 @click.option("--max-file-bytes", type=int, help="Leave Python files larger than this unscored.")
+@click.option("--baseline-days", type=int, help="Compare with the base branch's last N days (0: no comparison).")
 @click.option("--test-pattern", "test_patterns", multiple=True, help="Glob of test paths (repeatable; replaces the config's).")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="SIGNAL", help="Exit 1 when this signal is raised (repeatable).")
 @click.option("--no-cache", is_flag=True, help="Measure every blob again instead of using the cache.")
@@ -53,6 +54,7 @@ def pr(
     complexity_rank: str | None,
     cost_per_line_factor: float | None,
     max_file_bytes: int | None,
+    baseline_days: int | None,
     test_patterns: tuple[str, ...],
     fail_on: tuple[str, ...],
     no_cache: bool,
@@ -72,6 +74,7 @@ def pr(
         complexity_rank=complexity_rank,
         cost_per_line_factor=cost_per_line_factor,
         max_file_bytes=max_file_bytes,
+        baseline_days=baseline_days,
         test_patterns=list(test_patterns) or None,
     )
     result = analyse(

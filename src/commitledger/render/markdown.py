@@ -67,18 +67,21 @@ def escape_text(value: object, limit: int | None = None) -> str:
 
 
 def human_number(value: int | float | None) -> str:
-    """1234 -> 1.2k, 1712000 -> 1.71M (three significant figures past a thousand)."""
+    """18422 -> 18.4k, 120000 -> 120k, 1712000 -> 1.71M: about three significant figures."""
     if value is None:
         return "—"
     n = float(value)
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= size:
-            scaled = n / size
-            if abs(scaled) >= 999.5 and suffix != "B":
-                continue
-            digits = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 else 2
-            return f"{scaled:.{digits}f}".rstrip("0").rstrip(".") + suffix
-    return f"{int(n):,}" if float(n).is_integer() else f"{n:.1f}"
+    if abs(n) < 999.5:
+        return f"{int(round(n)):,}" if abs(n - round(n)) < 1e-9 else f"{n:.1f}"
+    for size, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+        scaled = n / size
+        if abs(scaled) < 999.5 or suffix == "B":
+            digits = 0 if abs(scaled) >= 100 else 1 if abs(scaled) >= 10 or suffix == "k" else 2
+            text = f"{scaled:.{digits}f}"
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return text + suffix
+    raise AssertionError("unreachable: the last unit takes any size")
 
 
 def money(value: float | None) -> str:
@@ -90,7 +93,8 @@ def money(value: float | None) -> str:
     if abs(value) >= 0.1:
         return f"${value:,.2f}"
     digits = min(8, max(2, -math.floor(math.log10(abs(value))) + 1))
-    return f"${value:.{digits}f}"
+    text = f"{value:.{digits}f}".rstrip("0")
+    return f"${text}0" if text.endswith(".") else f"${text}"
 
 
 def plural(n: int | None, word: str) -> str:
