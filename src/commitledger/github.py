@@ -211,7 +211,9 @@ class GitHubClient:
                     json=json_body,
                     headers={"Authorization": f"Bearer {self._token}"},
                     timeout=self.timeout,
-                    allow_redirects=False,
+                    # A renamed repository answers reads with a redirect; requests drops the
+                    # Authorization header if it leads to another host. Writes never follow one.
+                    allow_redirects=method.upper() == "GET",
                 )
             except requests.Timeout:
                 last_problem, last_status = f"no answer within {self.timeout[1]:g}s", 0

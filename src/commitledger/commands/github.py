@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from commitledger.errors import CommitledgerError
 
+if TYPE_CHECKING:
+    from commitledger.models import PrResult
 
-def _load_result(path: Path):  # type: ignore[no-untyped-def]
+
+def _load_result(path: Path) -> PrResult:
     from pydantic import ValidationError
 
     from commitledger.models import PrResult
@@ -74,6 +78,9 @@ def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: 
 
     result = _load_result(result_path)
     repo = validate_repo(repo)
+    if mode == "off":
+        click.echo("commitledger: commenting is off")
+        return
     client = GitHubClient(token or "")
     if expected_head:
         check_expected_head(client, repo, pr, expected_head.strip(), result.head, head_repo)
