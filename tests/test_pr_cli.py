@@ -285,3 +285,21 @@ def test_summary_format_has_no_marker(pr_repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("### commitledger")
     assert "<!--" not in proc.stdout
+
+
+def test_baseline_from_the_base_branch(repo: Path) -> None:
+    commit_file(repo, "src/a.py", SIMPLE, "start")
+    commit_file(repo, "src/b.py", SIMPLE, f"AI change on main\n\n{CLAUDE}")
+    commit_file(repo, "src/c.py", SIMPLE, "human change on main")
+    git(repo, "checkout", "-q", "-b", "pricey")
+    commit_file(repo, "src/a.py", SIMPLE + "X = 1\n", f"One expensive line\n\n{CLAUDE}\n{CODEX}")
+    data = pr_json(repo, "--base", "main", "--head", "pricey", "--cost-per-line-factor", "2")
+    baseline = data["baseline"]
+    assert baseline is not None and baseline["days"] == 90
+    assert baseline["median_ai_cost_usd"] == pytest.approx(0.5)
+    assert [s["id"] for s in data["signals"] if s["id"] == "cost-per-line"] == ["cost-per-line"]
+    proc = run_cli("pr", "--base", "main", "--head", "pricey", cwd=repo)
+    assert "| | this change | this repository, last 90 days |" in proc.stdout
+    assert "**1.5× the median AI-assisted change**" in proc.stdout
+    off = pr_json(repo, "--base", "main", "--head", "pricey", "--baseline-days", "0")
+    assert off["baseline"] is None and "cost-per-line" not in {s["id"] for s in off["signals"]}
