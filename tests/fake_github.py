@@ -47,7 +47,9 @@ class Seen:
 class FakeGitHub:
     """State plus a server thread; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "") -> None:
+        # GitHub Enterprise Server serves the API under /api/v3.
+        self.prefix = prefix.rstrip("/")
         self.tokens: dict[str, Token] = {}
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.pulls: dict[tuple[str, int], dict[str, Any]] = {}
@@ -64,7 +66,7 @@ class FakeGitHub:
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host}:{port}{self.prefix}"
 
     def add_token(self, token: str, login: str = BOT, *, write: bool = True, installation: bool = True) -> None:
         self.tokens[token] = Token(login, write, installation)
@@ -156,6 +158,11 @@ class FakeGitHub:
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(h.path)
         path = parts.path
+        if self.prefix:
+            if not path.startswith(self.prefix + "/"):
+                self._send(h, 404, {"message": "Not Found"})
+                return
+            path = path[len(self.prefix) :]
         query = parse_qs(parts.query)
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""

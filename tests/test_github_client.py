@@ -166,13 +166,19 @@ def test_connection_refused_on_read_is_retried_then_one_line() -> None:
     assert "4 attempts" in str(err.value) and TOKEN not in str(err.value)
 
 
-def test_api_url_for_enterprise_server_path_prefix(gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GITHUB_API_URL", gh.url + "/api/v3/")
-    c = GitHubClient(TOKEN, retry=FAST)
-    assert c.api_url == gh.url + "/api/v3"
-    with pytest.raises(GitHubError):  # the fake serves no /api/v3 prefix: the path shows it was used
-        c.get_pull(REPO, 7)
-    assert gh.requests[-1].path == f"/api/v3/repos/{REPO}/pulls/7"
+def test_enterprise_server_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeGitHub(prefix="/api/v3") as ghes:
+        ghes.add_token(TOKEN)
+        ghes.add_pull(REPO, 7, head="a" * 40)
+        for i in range(130):
+            ghes.add_comment(REPO, 7, f"c{i}")
+        monkeypatch.setenv("GITHUB_API_URL", ghes.url + "/")
+        c = GitHubClient(TOKEN, retry=FAST)
+        assert c.api_url == ghes.url and ghes.url.endswith("/api/v3")
+        assert len(c.list_comments(REPO, 7)) == 130
+        assert c.get_pull(REPO, 7).head_sha == "a" * 40
+        assert all(r.path.startswith("/api/v3/repos/") for r in ghes.requests)
+        assert len(ghes.requests) == 3
 
 
 def test_bot_login_falls_back_for_actions_token(gh: FakeGitHub) -> None:
