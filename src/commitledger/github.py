@@ -19,15 +19,14 @@ time, which the renderer's ``parse_marker`` provides.
 from __future__ import annotations
 
 import email.utils
-import json
 import os
 import re
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 import requests
@@ -101,13 +100,7 @@ class PullRequest:
     base_ref: str
 
 
-class MarkerLike(Protocol):
-    """What the comment logic needs from the renderer's parsed marker."""
-
-    @property
-    def head(self) -> str: ...
-
-
+# The renderer's ``parse_marker``: body -> Marker (``.head``, ``.valid_at``) or None.
 ParseMarker = Callable[[str], Any]
 
 
@@ -500,7 +493,6 @@ class Plan:
 
     previous: Ours | None
     newer_exists: bool = False
-    others: list[Ours] = field(default_factory=list)
 
 
 def plan(
@@ -511,7 +503,7 @@ def plan(
         return Plan(previous=None)
     latest = ours[-1]
     newer = head_is_newer(repo_path, latest.marker.head, head, getattr(latest.marker, "valid_at", None), valid_at)
-    return Plan(previous=latest, newer_exists=newer, others=ours[:-1])
+    return Plan(previous=latest, newer_exists=newer)
 
 
 def publish(client: GitHubClient, repo: str, pr: int, body: str, *, mode: str, the_plan: Plan) -> Outcome:
@@ -532,10 +524,6 @@ def publish(client: GitHubClient, repo: str, pr: int, body: str, *, mode: str, t
         raise CommitledgerError(f"comment mode must be update, new or off, not {mode!r}")
     created = client.create_comment(repo, pr, body)
     return Outcome("created", created.id, created.html_url)
-
-
-def dumps_outcome(outcome: Outcome) -> str:
-    return json.dumps({"action": outcome.action, "comment_id": outcome.comment_id, "url": outcome.url})
 
 
 # --- posting a result: the flow behind `commitledger github post` and the action ---
