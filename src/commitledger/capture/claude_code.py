@@ -50,15 +50,24 @@ counted as bad without being parsed.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
-from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, walk_files
+from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, walk_files
 
 AGENT = "claude-code"
+
+# Row types that never carry a request, a prompt or a tool call, recognised by
+# the first ``"type":"`` of a line. Any other first type (``user``, the
+# ``message`` of an assistant row, a type we have never seen) is parsed.
+_SKIP_TYPES: tuple[bytes, ...] = (
+    b'progress"',
+    b'file-history-snapshot"',
+    b'summary"',
+    b'queue-operation"',
+)
 
 _NOT_PROMPT_PREFIXES: tuple[str, ...] = (
     "<command-name>",
@@ -108,21 +117,30 @@ class ClaudeCodeReader:
         events = result.events
         bad = 0
         fallback_session = str(ctx.get("session") or _session_from_path(path))
-        loads = json.loads
         reader = LineReader(path, start)
-        for batch in reader.batches():
-            for line in batch:
-                if b'"usage"' in line or b'"tool_use"' in line:
-                    pass
-                elif b'"type":"user"' in line and b'"tool_result"' not in line:
-                    pass
-                else:
-                    stripped = line.strip()
-                    if stripped and not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
+        for buf, limit in reader.chunks():
+            find = buf.find
+            pos = 0
+            while pos < limit:
+                nl = find(b"\n", pos, limit)
+                if nl < 0:
+                    nl = limit
+                line_start = pos
+                pos = nl + 1
+                at = find(b'"type":"', line_start, nl)
+                if at < 0:
+                    # Nothing typed: blank, garbage or a crash-truncated line; only its shape is checked.
+                    if _misshapen(buf, line_start, nl):
                         bad += 1
                     continue
+                value = buf[at + 8 : at + 30]
+                if value.startswith(b'user"'):
+                    if find(b'"tool_result"', at, nl) >= 0 or find(b'"toolUseResult"', line_start, nl) >= 0:
+                        continue
+                elif value.startswith(_SKIP_TYPES):
+                    continue
                 try:
-                    row = loads(line)
+                    row = _parse_row(buf, line_start, nl)
                 except ValueError:
                     bad += 1
                     continue
@@ -139,6 +157,43 @@ class ClaudeCodeReader:
         return result
 
 
+def _parse_row(buf: bytes, start: int, end: int) -> Any:
+    """Parse one row, skipping the text of a large assistant message's content.
+
+    Thinking blocks, answers and ``Write`` inputs make up most of an assistant
+    row but carry nothing we count. When the content holds no ``tool_use``,
+    the row is parsed with its content array cut out (``"content":[`` ... up
+    to the ``],"stop_reason":`` that follows it in every Messages API
+    response). Anything unexpected (no such markers, a cut that does not
+    parse) falls back to parsing the whole row, so the shortcut can cost
+    time but never change a result.
+    """
+    if end - start > _CUT_MIN:
+        message = buf.find(b'"message":{', start, end)
+        if message >= 0:
+            open_at = buf.find(b'"content":[', message, end)
+            close_at = buf.rfind(b'],"stop_reason":', open_at, end) if open_at >= 0 else -1
+            if close_at > open_at + _CUT_MIN and buf.find(b'"tool_use"', open_at, close_at) < 0:
+                try:
+                    return parse(buf[start : open_at + 11] + buf[close_at:end])
+                except ValueError:
+                    pass
+    return parse(buf[start:end])
+
+
+# Rows (and content arrays) shorter than this are parsed whole: cutting costs more than it saves.
+_CUT_MIN = 2048
+
+
+def _misshapen(buf: bytes, start: int, end: int) -> bool:
+    """True for a non-blank line that cannot be a JSON object (cheap: no parse)."""
+    while start < end and buf[start] in b" \t\r":
+        start += 1
+    while end > start and buf[end - 1] in b" \t\r":
+        end -= 1
+    return start < end and not (buf[start] == 0x7B and buf[end - 1] == 0x7D)
+
+
 def _session_from_path(path: Path) -> str:
     """The session a file belongs to when its rows do not say: ``<session>/subagents/x.jsonl`` → session."""
     if path.parent.name == "subagents":
@@ -148,31 +203,31 @@ def _session_from_path(path: Path) -> str:
 
 def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: str) -> None:
     message = row.get("message")
-    if not isinstance(message, dict):
+    if type(message) is not dict:
         return
     model = message.get("model")
     if model == "<synthetic>" or row.get("isApiErrorMessage"):
         return
-    if not isinstance(model, str):
+    if type(model) is not str:
         model = ""
     session = row.get("sessionId")
-    if not isinstance(session, str) or not session:
+    if type(session) is not str or not session:
         session = fallback_session
     cwd = row.get("cwd")
-    if not isinstance(cwd, str):
+    if type(cwd) is not str:
         cwd = None
     when = iso_to_epoch(row.get("timestamp")) or 0.0
     usage = message.get("usage")
-    if isinstance(usage, dict):
+    if type(usage) is dict:
         key = message.get("id") or row.get("requestId") or row.get("uuid")
-        if isinstance(key, str) and key:
-            write = as_int(usage.get("cache_creation_input_tokens"))
+        if type(key) is str:
+            write = _count(usage.get("cache_creation_input_tokens"))
             split = usage.get("cache_creation")
-            if isinstance(split, dict) and (
+            if type(split) is dict and (
                 "ephemeral_5m_input_tokens" in split or "ephemeral_1h_input_tokens" in split
             ):
-                write_1h = as_int(split.get("ephemeral_1h_input_tokens"))
-                write_5m = as_int(split.get("ephemeral_5m_input_tokens"))
+                write_1h = _count(split.get("ephemeral_1h_input_tokens"))
+                write_5m = _count(split.get("ephemeral_5m_input_tokens"))
                 if write_5m + write_1h != write and write >= write_1h:
                     # Trust the total; the split only says how much of it is 1-hour.
                     write_5m = write - write_1h
@@ -189,21 +244,28 @@ def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: 
                     cwd,
                     None,
                     model,
-                    as_int(usage.get("input_tokens")),
-                    as_int(usage.get("output_tokens")),
-                    as_int(usage.get("cache_read_input_tokens")),
+                    _count(usage.get("input_tokens")),
+                    _count(usage.get("output_tokens")),
+                    _count(usage.get("cache_read_input_tokens")),
                     write_5m,
                     write_1h,
-                    float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+                    float(cost) if type(cost) is float or type(cost) is int else None,
                 )
             )
     content = message.get("content")
-    if isinstance(content, list):
+    if type(content) is list:
         for block in content:
-            if isinstance(block, dict) and block.get("type") == "tool_use":
+            if type(block) is dict and block.get("type") == "tool_use":
                 tool_id = block.get("id")
-                if isinstance(tool_id, str) and tool_id:
+                if type(tool_id) is str and tool_id:
                     events.append(UsageEvent(AGENT, "tool", "tool:" + tool_id, when, session, cwd, None, model))
+
+
+def _count(value: Any) -> int:
+    """Token counts are almost always plain non-negative ints; anything else goes the careful way."""
+    if type(value) is int and value >= 0:
+        return value
+    return as_int(value)
 
 
 def _user(row: dict[str, Any], events: list[UsageEvent], fallback_session: str) -> None:

@@ -24,11 +24,17 @@ from typing import Any, Iterator
 
 # Large reads keep the syscall count low on multi-GB log trees; one chunk is
 # the most a single read holds in memory beyond the longest line.
-CHUNK = 8 * 1024 * 1024
+CHUNK = 32 * 1024 * 1024
 
 
 class LineReader:
-    """Iterate complete lines of ``path`` from ``start``; ``end`` is valid after iteration."""
+    """Complete lines of ``path`` from ``start``; ``end`` is valid after iteration.
+
+    Two views of the same bytes: ``chunks()`` hands out big buffers for hot
+    loops that find line boundaries themselves (materialising a bytes object
+    per line costs more than reading the file), ``batches()`` hands out lists
+    of lines for readers whose files are small.
+    """
 
     __slots__ = ("path", "start", "end", "chunk")
 
@@ -38,9 +44,13 @@ class LineReader:
         self.end = start
         self.chunk = chunk
 
-    def batches(self) -> Iterator[list[bytes]]:
-        """Yield lists of complete lines (without their ``\\n``), chunk by chunk.
+    def chunks(self) -> Iterator[tuple[bytes, int]]:
+        """Yield ``(buffer, limit)``: ``buffer[:limit]`` holds complete lines only.
 
+        Every line in it ends with ``\n`` except possibly the last one, which
+        then ends at ``limit`` (a finished JSON object still missing its
+        newline). A line that straddles two reads is read again from its start
+        rather than glued to the next block, which would copy the whole block.
         A missing or unreadable file yields nothing and leaves ``end`` at ``start``.
         """
         try:
@@ -48,32 +58,49 @@ class LineReader:
         except OSError:
             return
         try:
-            if self.start:
-                handle.seek(self.start)
+            try:
+                size = os.fstat(handle.fileno()).st_size
+            except OSError:
+                return
             pos = self.start
-            carry = b""
-            while True:
+            want = self.chunk
+            while pos < size:
                 try:
-                    block = handle.read(self.chunk)
+                    handle.seek(pos)
+                    # +1 so a file that did not grow reads to EOF in one call.
+                    block = handle.read(min(want, size - pos + 1))
                 except OSError:
-                    break
+                    return
                 if not block:
-                    break
-                if carry:
-                    block = carry + block
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    carry = block
-                    continue
-                carry = block[cut + 1 :]
-                pos += cut + 1
+                    return
+                at_eof = pos + len(block) >= size
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    if not at_eof:
+                        want *= 2  # a line longer than the chunk: read more of it at once
+                        continue
+                    if block.strip() and _is_object(block):
+                        self.end = pos + len(block)
+                        yield block, len(block)
+                    return
+                pos += cut
                 self.end = pos
-                yield block[:cut].split(b"\n")
-            if carry.strip() and _is_object(carry):
-                self.end = pos + len(carry)
-                yield [carry]
+                yield block, cut
+                if at_eof:
+                    tail = block[cut:]
+                    if tail.strip() and _is_object(tail):
+                        self.end = pos + len(tail)
+                        yield tail, len(tail)
+                    return
         finally:
             handle.close()
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """Yield lists of complete lines (without their ``\n``)."""
+        for buffer, limit in self.chunks():
+            if buffer[limit - 1 : limit] == b"\n":
+                limit -= 1
+            yield buffer[:limit].split(b"\n")
 
 
 def _is_object(raw: bytes) -> bool:
@@ -81,6 +108,25 @@ def _is_object(raw: bytes) -> bool:
         return isinstance(json.loads(raw), dict)
     except ValueError:
         return False
+
+
+_scan_once = json.JSONDecoder().scan_once
+
+
+def parse(raw: bytes) -> Any:
+    """``json.loads`` for one line, minus its Python-level wrapping (a third of its cost on short rows).
+
+    Raises ``ValueError`` for invalid JSON, trailing garbage and non-UTF-8
+    bytes (``UnicodeDecodeError`` is a ``ValueError``).
+    """
+    text = raw.decode("utf-8")
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)  # leading whitespace, or an error message worth having
+    if end != len(text) and text[end:].strip():
+        raise ValueError("extra data after a JSON value")
+    return value
 
 
 def loads(raw: bytes) -> Any:
