@@ -23,21 +23,21 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     history = load_history(repo_path, ref, since=moment - timedelta(days=days), until=moment)
-    merged = [c for c in history.result.changes if c.kind != "abandoned"]
-    if not merged:
+    if not history.in_window:
         return None
-    summary = history.result.summary
-    per_line = [
-        c.usage.cost_usd / c.source_lines
-        for c in merged
-        if c.ai and c.usage is not None and c.usage.cost_usd is not None and c.source_lines
-    ]
+    summary = history.summary
+    per_line = []
+    for index in history.in_window:
+        facts = history.chain[index]
+        cost = facts.cost() if facts.ai else None
+        if cost is not None and facts.source_lines:
+            per_line.append(cost / facts.source_lines)
     return models.Baseline(
         days=days,
-        ai_changes=summary.ai_merged,
-        median_ai_cost_usd=summary.median_ai_cost_usd,
-        cost_per_merged_change=summary.cost_per_merged_change,
+        ai_changes=summary["ai_merged"],
+        median_ai_cost_usd=summary["median_ai_cost_usd"],
+        cost_per_merged_change=summary["cost_per_merged_change"],
         median_cost_per_line=round(statistics.median(per_line), 6) if per_line else None,
-        revert_rate_ai=summary.revert_rate_ai,
-        revert_rate_other=summary.revert_rate_other,
+        revert_rate_ai=summary["revert_rate_ai"],
+        revert_rate_other=summary["revert_rate_other"],
     )

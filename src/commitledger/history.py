@@ -24,16 +24,23 @@ import bisect
 import re
 import statistics
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from commitledger import commitmsg
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history_cache import HistoryCache, facts_version
-from commitledger.history_scan import ChangeFacts, ScanCounter, first_parent_until, git_base, scan_segment
+from commitledger.history_scan import (
+    ChangeFacts,
+    ScanCounter,
+    first_parent_until,
+    git_base,
+    packed_cost_tokens,
+    scan_segment,
+)
 from commitledger.notes import load_notes
 from commitledger.repo_paths import find_repo
 
@@ -187,7 +194,8 @@ def locate(chain: list[ChangeFacts], shas: set[str], side_lookup: Callable[[list
     """Chain index of the change containing each (possibly abbreviated) commit id.
 
     Chain commits are matched first (exact, then by unique prefix); only ids
-    still unknown make us read the side commits of merge changes.
+    still unknown make us read the side commits of merge changes, once, each
+    checked against the wanted ids by set lookups per prefix length.
     """
     position = {c.sha: i for i, c in enumerate(chain)}
     found: dict[str, int] = {}
@@ -205,16 +213,17 @@ def locate(chain: list[ChangeFacts], shas: set[str], side_lookup: Callable[[list
                 found[ref] = position[ordered[at]]
     missing = shas - found.keys()
     if missing:
+        lengths = sorted({len(ref) for ref in missing})
         merges = [c.sha for c in chain if c.commits > 1]
         for sha, blob in side_lookup(merges).items():
             text = blob.hex()
-            for ref in list(missing):
-                at = text.find(ref)
-                while at >= 0 and at % 40:
-                    at = text.find(ref, at + 1)
-                if at >= 0:
-                    found[ref] = position[sha]
-                    missing.discard(ref)
+            for start in range(0, len(text), 40):
+                commit = text[start : start + 40]
+                for length in lengths:
+                    key = commit[:length]
+                    if key in missing:
+                        found[key] = position[sha]
+                        missing.discard(key)
             if not missing:
                 break
     return found
@@ -235,15 +244,22 @@ def resolve_reverts(chain: list[ChangeFacts], side_lookup: Callable[[list[str]],
     claim, a ``Revert "…"``/``Reapply "…"`` subject falls back to the PR
     number or title it wraps.
     """
-    located = locate(chain, {r.sha for c in chain for r in c.reverts if r.sha}, side_lookup)
+    located = locate(chain, {r.sha for c in chain for r in (c.reverts or ()) if r.sha}, side_lookup)
     by_pr: dict[int, list[int]] = {}
-    by_title: dict[str, list[int]] = {}
     for index in range(len(chain) - 1, -1, -1):  # oldest first, so lists are in descending index order
-        facts = chain[index]
-        if facts.pr is not None:
-            by_pr.setdefault(facts.pr, []).append(index)
-        if facts.revert_depth == 0:
-            by_title.setdefault(_normal_title(facts.title), []).append(index)
+        pr = chain[index].pr
+        if pr is not None:
+            by_pr.setdefault(pr, []).append(index)
+    by_title: dict[str, list[int]] | None = None  # built only if a subject fallback needs it
+
+    def titles() -> dict[str, list[int]]:
+        nonlocal by_title
+        if by_title is None:
+            by_title = {}
+            for index in range(len(chain) - 1, -1, -1):
+                if chain[index].revert_depth == 0:
+                    by_title.setdefault(_normal_title(chain[index].title), []).append(index)
+        return by_title
 
     def newest_before(indices: list[int] | None, index: int) -> int | None:
         # indices descend (oldest first); the newest older one is the last index greater than `index`
@@ -260,15 +276,15 @@ def resolve_reverts(chain: list[ChangeFacts], side_lookup: Callable[[list[str]],
     for index in range(len(chain) - 1, -1, -1):
         facts = chain[index]
         claims: list[tuple[str, int, int]] = []  # (by, target, parity to target)
-        for ref in facts.reverts:
+        for ref in facts.reverts or ():
             target = located.get(ref.sha) if ref.sha else newest_before(by_pr.get(ref.pr or -1), index)
             if target is not None and target > index:
                 claims.append((ref.by, target, 1))
-        if not claims and facts.revert_depth > 0:
+        if not claims and facts.revert_depth > 0 and facts.inner_title:
             wrapped_pr = commitmsg.pr_number(facts.inner_title)
             target = newest_before(by_pr.get(wrapped_pr), index) if wrapped_pr is not None else None
             if target is None:
-                target = newest_before(by_title.get(_normal_title(facts.inner_title)), index)
+                target = newest_before(titles().get(_normal_title(facts.inner_title)), index)
             if target is not None and chain[target].revert_depth == 0:
                 claims.append((facts.sha, target, facts.revert_depth))
         for by, target, parity in dict.fromkeys(claims):
@@ -347,17 +363,87 @@ def _timestamp(value: Any) -> int | None:
 
 @dataclass
 class History:
-    """Everything a renderer needs: the contract object plus the notes behind it."""
+    """What ``load_history`` found: the facts, the revert outcome and the summary.
 
-    result: Any  # models.HistoryResult
-    notes: dict[str, dict[str, Any]]
-    counter: ScanCounter
+    The contract objects (``models.Change``) are built on demand, one at a
+    time (``changes()``), so a table of the last 30 changes never pays for
+    130k pydantic objects, and JSON output can be streamed in constant memory.
+    """
+
+    branch: str
     tip: str
-    abandoned: list[Abandoned] = field(default_factory=list)
+    since: str | None
+    until: str | None
+    chain: list[ChangeFacts]
+    states: dict[int, RevertState]
+    in_window: list[int]
+    notes: dict[str, dict[str, Any]]
+    abandoned: list[Abandoned]
+    summary: dict[str, Any]
+    counter: ScanCounter
+
+    def changes(self, limit: int | None = None) -> Iterator[Any]:
+        """``models.Change`` of each change in the window, newest first, then abandoned PRs."""
+        from commitledger.models import Change, Tests, UsageModel
+
+        count = 0
+        for index in self.in_window:
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            facts = self.chain[index]
+            state = self.states.get(index)
+            note = self.notes.get(facts.sha, {}).get("change") or {}
+            usage = facts.usage_object()
+            yield Change(
+                commit=facts.sha, pr=facts.pr if facts.pr is not None else _int(note.get("pr")), title=facts.title,
+                merged_at=iso(facts.time), ai=bool(facts.ai),
+                usage=UsageModel.of(usage) if usage is not None else None,
+                reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,
+                reverted_at=iso(state.at) if state else None, tests=_tests(note.get("tests"), Tests),
+                source_lines=facts.source_lines,
+            )
+        for entry in self.abandoned:
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            yield Change(
+                commit=entry.commit, pr=entry.pr, title=f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR",
+                merged_at=iso(entry.time), ai=True,
+                usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
+                reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
+            )
+
+    def summary_model(self) -> Any:
+        from commitledger.models import HistorySummary
+
+        return HistorySummary(**self.summary)
+
+    @property
+    def result(self) -> Any:
+        """The whole ``commitledger.history/1`` object (fine for windows of thousands of changes)."""
+        from commitledger.models import HistoryResult
+
+        return HistoryResult(branch=self.branch, since=self.since, until=self.until, changes=list(self.changes()),
+                             summary=self.summary_model())
+
+    def json_chunks(self) -> Iterator[str]:
+        """``HistoryResult.dump()`` as JSON text, streamed change by change (same keys, same order)."""
+        import json
+
+        head = {"schema": "commitledger.history/1", "branch": self.branch, "since": self.since, "until": self.until}
+        yield "{\n" + "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items())
+        yield '  "changes": ['
+        first = True
+        for change in self.changes():
+            yield ("\n    " if first else ",\n    ") + json.dumps(change.model_dump(), separators=(", ", ": "))
+            first = False
+        yield ("\n  ],\n" if not first else "],\n")
+        yield '  "summary": ' + json.dumps(self.summary_model().model_dump(), indent=2).replace("\n", "\n  ") + "\n}\n"
 
 
 def _cost(facts: ChangeFacts) -> float | None:
-    return facts.usage.cost_usd if facts.usage is not None else None
+    return facts.cost()
 
 
 def _median(values: list[float]) -> float | None:
@@ -375,13 +461,21 @@ def summarise(
     ai = [i for i in in_window if chain[i].ai]
     reverted = [i for i in in_window if i in states]
     ai_reverted = [i for i in ai if i in states]
-    ai_costs = [c for c in (_cost(chain[i]) for i in ai) if c is not None]
+    ai_costs: list[float] = []
+    tokens = lines = 0
+    for i in ai:
+        if chain[i].usage is None:
+            continue
+        cost, used = packed_cost_tokens(chain[i].usage)
+        if cost is not None:
+            ai_costs.append(cost)
+        if used:
+            tokens += used
+            lines += chain[i].source_lines
     abandoned_cost = sum(a.cost_usd or 0.0 for a in abandoned)
     survivors = len(ai) - len(ai_reverted)
     spent = sum(ai_costs) + abandoned_cost
     hours = [(states[i].at - chain[i].time) / 3600 for i in reverted]
-    tokens = sum(chain[i].usage.tokens for i in ai if chain[i].usage is not None and chain[i].usage.has_tokens())
-    lines = sum(chain[i].source_lines for i in ai if chain[i].usage is not None and chain[i].usage.has_tokens())
     others = merged - len(ai)
     return {
         "merged": merged,
@@ -416,15 +510,13 @@ def load_history(
     progress: Progress | None = None,
 ) -> History:
     """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise."""
-    from commitledger.models import Change, HistoryResult, HistorySummary, Tests, UsageModel
-
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
     name = branch or current_branch(paths.worktree)
     tip = resolve_tip(paths.worktree, name)
     since_ts = int(since.timestamp()) if since is not None else None
     until_ts = int(until.timestamp()) if until is not None else None
-    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(test_patterns)) if use_cache else None
+    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(tuple(test_patterns))) if use_cache else None
     try:
         walked = walk(paths.worktree, tip, since_ts, cache=cache, test_patterns=tuple(test_patterns), progress=progress)
         chain = walked.chain
@@ -438,33 +530,13 @@ def load_history(
     abandoned = [a for a in _abandoned(notes, chain, noted)
                  if (since_ts is None or a.time >= since_ts) and (until_ts is None or a.time <= until_ts)]
     in_window = window_indices(chain, since_ts, until_ts)
-    changes: list[Change] = []
-    for index in in_window:
-        facts = chain[index]
-        state = states.get(index)
-        note = notes.get(facts.sha, {}).get("change") or {}
-        tests = _tests(note.get("tests"), Tests)
-        changes.append(Change(
-            commit=facts.sha, pr=facts.pr if facts.pr is not None else _int(note.get("pr")), title=facts.title,
-            merged_at=iso(facts.time), ai=facts.ai,
-            usage=UsageModel.of(facts.usage) if facts.usage is not None else None,
-            reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,
-            reverted_at=iso(state.at) if state else None, tests=tests,
-            source_lines=facts.source_lines,
-        ))
-    for entry in abandoned:
-        changes.append(Change(
-            commit=entry.commit, pr=entry.pr, title=f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR",
-            merged_at=iso(entry.time), ai=True,
-            usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
-            reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
-        ))
-    result = HistoryResult(
-        branch=name, since=since_label if since_label is not None else (iso(since_ts) if since_ts else None),
-        until=iso(until_ts) if until_ts is not None else None, changes=changes,
-        summary=HistorySummary(**summarise(chain, states, in_window, abandoned)),
+    return History(
+        branch=name, tip=tip,
+        since=since_label if since_label is not None else (iso(since_ts) if since_ts is not None else None),
+        until=iso(until_ts) if until_ts is not None else None,
+        chain=chain, states=states, in_window=in_window, notes=notes, abandoned=abandoned,
+        summary=summarise(chain, states, in_window, abandoned), counter=walked.counter,
     )
-    return History(result=result, notes=notes, counter=walked.counter, tip=tip, abandoned=abandoned)
 
 
 def _int(value: Any) -> int | None:

@@ -22,16 +22,19 @@ Only the frontier of proposals is kept in memory, never the whole history.
 
 from __future__ import annotations
 
-import json
+import math
+import re
+import struct
 import subprocess
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Any, Iterator
 
 from commitledger import commitmsg
 from commitledger.errors import CommitledgerError
-from commitledger.trailers import ai_markers, parse_usage_lines
+from commitledger.trailers import ai_markers
 from commitledger.usage import COUNT_FIELDS, Usage
 
 # Substrings (lower case) any AI marker of trailers.ai_markers needs; a message
@@ -55,6 +58,33 @@ class RevertRef:
         return [self.by, self.sha, self.pr]
 
 
+# Usage of a change, packed: the 8 counts (-1 = unknown), cost (NaN = unknown), cost-complete flag.
+# 130k changes of Usage objects cost ~40 MB; packed they cost ~13 MB and load from the cache as they are.
+_PACK = struct.Struct("<8qd?")
+_NONE = -1
+_MAX = 2**63 - 1  # a hostile trailer must not make the cache unwritable
+
+
+def pack_usage(vec: list[Any]) -> bytes:
+    counts = [_NONE if v is None else min(v, _MAX) for v in vec[:8]]
+    return _PACK.pack(*counts, math.nan if vec[8] is None else vec[8], bool(vec[9]))
+
+
+def unpack_usage(blob: bytes) -> Usage:
+    values = _PACK.unpack(blob)
+    usage = Usage(*(None if v == _NONE else v for v in values[:8]),
+                  cost_usd=None if math.isnan(values[8]) else values[8])
+    usage.cost_complete = values[9]
+    return usage
+
+
+def packed_cost_tokens(blob: bytes) -> tuple[float | None, int]:
+    """Cost and total tokens without building a Usage (the summary's hot loop)."""
+    values = _PACK.unpack(blob)
+    tokens = sum(v for v in values[4:8] if v != _NONE)
+    return (None if math.isnan(values[8]) else values[8]), tokens
+
+
 @dataclass(slots=True)
 class ChangeFacts:
     """Everything about one merged change that depends only on its commits."""
@@ -66,40 +96,74 @@ class ChangeFacts:
     pr: int | None
     kind: str  # "merge", "squash" or "direct"
     ai: bool
-    usage: Usage | None  # sum of every AI-Usage line of the change's commits; None when there are none
+    usage: bytes | None  # packed sum of every AI-Usage line of the change's commits; None when there are none
     added: int = 0
     deleted: int = 0
     source_lines: int = 0  # added + deleted outside tests and docs
     commits: int = 1
-    reverts: list[RevertRef] = field(default_factory=list)
+    reverts: list[RevertRef] | None = None
     revert_depth: int = 0  # 'Revert "' wrappers on the subject (Reapply counts 2)
-    inner_title: str = ""  # the subject with those wrappers removed
-    side: bytes = b""  # binary ids of the other commits the change brought in
+    inner_title: str | None = None  # the subject without those wrappers (None when depth is 0)
+    side: bytes = b""  # binary ids of the other commits the change brought in (scanned this run only)
 
     @property
     def lines(self) -> int:
         return self.added + self.deleted
 
-    def side_shas(self) -> list[str]:
-        return [self.side[i : i + 20].hex() for i in range(0, len(self.side), 20)]
+    def usage_object(self) -> Usage | None:
+        return unpack_usage(self.usage) if self.usage is not None else None
+
+    def cost(self) -> float | None:
+        return packed_cost_tokens(self.usage)[0] if self.usage is not None else None
 
 
-def usage_to_json(usage: Usage | None) -> str | None:
-    if usage is None:
-        return None
-    data = {name: getattr(usage, name) for name in COUNT_FIELDS}
-    data["cost_usd"] = usage.cost_usd
-    data["cost_complete"] = usage.cost_complete
-    return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
+# --- AI-Usage lines, fast -----------------------------------------------------------------
+
+_DEC = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+# trailers._USAGE_LINE without its lazy ".*?[ \t]*$" tail (5x slower in CPython's engine); the
+# surrounding blanks it trims are dropped by split() anyway.
+_LINE = re.compile(r"^[ \t]*ai-usage[ \t]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
 
 
-def usage_from_json(text: str | None) -> Usage | None:
-    if text is None:
-        return None
-    data = json.loads(text)
-    usage = Usage(**{k: data.get(k) for k in (*COUNT_FIELDS, "cost_usd")})
-    usage.cost_complete = bool(data.get("cost_complete", True))
-    return usage
+def message_usage(message: str) -> list[Any] | None:
+    """The summed usage vector of every AI-Usage line in a message, or None when there is none.
+
+    Same grammar as ``trailers.parse_usage_lines`` (a property test in
+    tests/test_history_scan.py checks both agree on arbitrary text), without
+    a lazy regular expression, a ``UsageLine`` and a ``Usage`` per line:
+    history reads every commit of the repository, and this is its hottest
+    loop.
+    """
+    total: list[Any] | None = None
+    for match in _LINE.finditer(message):
+        # Keys are case-insensitive; lowering the values too changes nothing we read (digits, non-empty names).
+        fields = dict(token.split("=", 1) for token in match.group(1).lower().split() if "=" in token)
+        if not fields.get("agent") or not fields.get("model"):
+            continue
+        vec: list[Any] = [None] * 9
+        for index, name in enumerate(COUNT_FIELDS):
+            value = fields.get(name)
+            if value is not None:
+                vec[index] = int(value) if len(value) <= 18 and value.isascii() and value.isdigit() else None
+        cost = fields.get("cost_usd")
+        if cost is not None:
+            vec[8] = float(cost) if _DEC.fullmatch(cost) else None
+        complete = not (vec[8] is None and any(vec[4:8]))
+        if total is None:
+            total = vec + [complete]
+        else:
+            add_vectors(total, vec + [complete])
+    return total
+
+
+def add_vectors(total: list[Any], other: list[Any]) -> None:
+    """``total += other`` with Usage's rules: unknown + known = known, unknown + unknown = unknown."""
+    for i in range(9):
+        b = other[i]
+        if b is not None:
+            a = total[i]
+            total[i] = b if a is None else a + b
+    total[9] = total[9] and other[9]
 
 
 def is_test_path(path: str, patterns: tuple[str, ...]) -> bool:
@@ -168,54 +232,36 @@ def _title(kind: str, subject: str, body: str) -> str:
     return subject
 
 
-def _message_facts(sha: str, author: str, message: str) -> tuple[bool, Usage | None, list[RevertRef]]:
-    usage: Usage | None = None
+def _message_facts(sha: str, author: str, message: str) -> tuple[bool, list[Any] | None, list[RevertRef] | None]:
+    usage: list[Any] | None = None
     ai = False
     lower = message.lower()
-    if any(hint in lower for hint in _MARKER_HINTS) or author.rstrip().endswith(")"):
-        lines = parse_usage_lines(message)
-        if lines:
-            ai = True
-            usage = lines[0].usage
-            for line in lines[1:]:
-                usage = usage + line.usage
-        else:
-            ai = bool(ai_markers(message, author))
-    refs: list[RevertRef] = []
+    if "usage" in lower:
+        usage = message_usage(message)
+        ai = usage is not None
+    if not ai and (any(hint in lower for hint in _MARKER_HINTS) or author.endswith(")")):
+        ai = bool(ai_markers(message, author))
+    refs: list[RevertRef] | None = None
     if "revert" in lower:
-        refs.extend(RevertRef(sha, sha=s) for s in commitmsg.reverted_shas(message))
+        refs = [RevertRef(sha, sha=s) for s in commitmsg.reverted_shas(message)]
         refs.extend(RevertRef(sha, pr=n) for n in commitmsg.reverted_prs(message))
-    return ai, usage, refs
+    return ai, usage, refs or None
 
 
-def _add_usage(a: Usage | None, b: Usage | None) -> Usage | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
-
-
-def _records(stream: Iterator[bytes]) -> Iterator[list[str]]:
-    """Split the raw ``git log`` stream into [sha, parents, ctime, author, message, numstat] lists."""
+def _records(handle: IO[bytes]) -> Iterator[list[str]]:
+    """Split the raw ``git log`` stream into [sha, parents, ctime, author, message] lists."""
     buffer = b""
-    for chunk in stream:
-        buffer += chunk
-        parts = buffer.split(_RECORD)
+    while True:
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            break
+        parts = (buffer + chunk).split(_RECORD)
         buffer = parts.pop()
         for part in parts:
             if part:
                 yield part.decode("utf-8", "replace").split("\x00", 5)
     if buffer:
         yield buffer.decode("utf-8", "replace").split("\x00", 5)
-
-
-def _chunks(handle, size: int = 1 << 20) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
-    while True:
-        chunk = handle.read(size)
-        if not chunk:
-            return
-        yield chunk
 
 
 @dataclass(slots=True)
@@ -234,37 +280,63 @@ def git_base(repo: Path) -> list[str]:
             "-c", "color.ui=false", "-c", "diff.renames=true"]
 
 
+def _read_all(handle: IO[bytes], into: list[bytes]) -> None:
+    into.append(handle.read())
+
+
+def _numstat_blocks(data: bytes) -> Iterator[tuple[str, str]]:
+    """(sha, numstat text) of each commit in ``git log --format=%x00%H --numstat`` output."""
+    for block in data.decode("utf-8", "replace").split("\x00"):
+        if block:
+            sha, _, numstat = block.partition("\n")
+            yield sha.strip(), numstat
+
+
 def scan_segment(
     repo: Path,
     tip: str,
     stop: str | None,
     test_patterns: tuple[str, ...],
     counter: ScanCounter | None = None,
-    progress=None,  # type: ignore[no-untyped-def]
+    progress: Any = None,
 ) -> list[ChangeFacts]:
-    """Changes of the chain from ``tip`` down to (not including) ``stop``, newest first."""
-    args = [*git_base(repo), "log", "--topo-order", "--no-notes", "--numstat", "--diff-merges=first-parent",
-            f"--format={_FORMAT}", tip]
-    if stop:
-        args.append("^" + stop)
-    args += ["--"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """Changes of the chain from ``tip`` down to (not including) ``stop``, newest first.
+
+    Two git processes run side by side: one streams every commit's message
+    in topological order (ownership, usage, reverts), the other diffs only
+    the chain commits against their first parent (line counts). Diffing is
+    the dearest part of the scan, and this way it overlaps the parsing
+    instead of following it.
+    """
+    span = [tip, "^" + stop] if stop else [tip]
+    stats = subprocess.Popen(
+        [*git_base(repo), "log", "--first-parent", "--no-notes", "--numstat", "--diff-merges=first-parent",
+         "--format=%x00%H", *span, "--"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    assert stats.stdout is not None
+    stat_data: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(stats.stdout, stat_data), daemon=True)
+    reader.start()
+    proc = subprocess.Popen(
+        [*git_base(repo), "log", "--topo-order", "--no-notes", f"--format={_FORMAT}", *span, "--"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None
-    lines = _Lines(test_patterns)
     changes: list[ChangeFacts] = []
+    vectors: dict[int, list[Any]] = {}  # change index -> usage summed so far
     side: dict[int, bytearray] = {}
-    pending: dict[str, int] = {}  # side commit -> index of the oldest chain commit proposing it
+    pending: dict[str, int] = {}  # commit -> index of the oldest chain commit proposing it as its own
     next_chain: str | None = tip
     parsed = 0
     try:
-        for record in _records(_chunks(proc.stdout)):
+        for record in _records(proc.stdout):
             if len(record) < 5:
                 continue
             sha, parent_text, ctime, author, message = record[:5]
-            numstat = record[5] if len(record) > 5 else ""
             parents = parent_text.split()
             parsed += 1
-            if progress is not None and parsed % 2000 == 0:
+            if progress is not None and not parsed % 4096:
                 progress(parsed)
             ai, usage, refs = _message_facts(sha, author, message)
             if sha == next_chain:
@@ -273,39 +345,56 @@ def scan_segment(
                 subject = commitmsg.subject_of(message)
                 pr = commitmsg.pr_number(message)
                 kind = "merge" if len(parents) > 1 else ("squash" if pr is not None else "direct")
-                depth, inner = commitmsg.revert_depth(subject)
-                added, deleted, source = lines.count(numstat)
+                depth, inner = commitmsg.revert_depth(subject) if "evert" in subject or "eapply" in subject else (0, "")
                 changes.append(ChangeFacts(
                     sha=sha, first_parent=parents[0] if parents else None, time=int(ctime or 0),
-                    title=_title(kind, subject, message), pr=pr, kind=kind, ai=ai, usage=usage,
-                    added=added, deleted=deleted, source_lines=source, reverts=refs,
-                    revert_depth=depth, inner_title=inner,
+                    title=_title(kind, subject, message), pr=pr, kind=kind, ai=ai, usage=None,
+                    reverts=refs, revert_depth=depth, inner_title=inner if depth else None,
                 ))
+                if usage is not None:
+                    vectors[index] = usage
                 next_chain = parents[0] if parents else None
                 for parent in parents[1:]:
                     if pending.get(parent, -1) < index:
                         pending[parent] = index
                 continue
             owner_index = pending.pop(sha, None)
-            if owner_index is None:  # not reachable through a chain commit we saw: cannot happen in topo order
+            if owner_index is None:  # unreachable from the chain we walk: cannot happen in topological order
                 continue
             owner = changes[owner_index]
             owner.commits += 1
-            owner.ai = owner.ai or ai
-            owner.usage = _add_usage(owner.usage, usage)
-            owner.reverts.extend(refs)
+            if ai:
+                owner.ai = True
+            if usage is not None:
+                if owner_index in vectors:
+                    add_vectors(vectors[owner_index], usage)
+                else:
+                    vectors[owner_index] = usage
+            if refs:
+                owner.reverts = (owner.reverts or []) + refs
             side.setdefault(owner_index, bytearray()).extend(bytes.fromhex(sha))
             for parent in parents:
-                if parent != next_chain and pending.get(parent, -1) < owner_index:
+                if pending.get(parent, -1) < owner_index:
                     pending[parent] = owner_index
     finally:
         proc.stdout.close()
         err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
         code = proc.wait()
+        reader.join()
+        stats.wait()
     if code != 0:
-        raise CommitledgerError(f"git log failed: {err.strip().splitlines()[-1] if err.strip() else code}")
+        lines = err.strip().splitlines()
+        raise CommitledgerError(f"git log failed: {lines[-1] if lines else code}")
+    for index, vec in vectors.items():
+        changes[index].usage = pack_usage(vec)
     for index, blob in side.items():
         changes[index].side = bytes(blob)
+    by_sha = {c.sha: c for c in changes}
+    counting = _Lines(test_patterns)
+    for sha, numstat in _numstat_blocks(stat_data[0] if stat_data else b""):
+        facts = by_sha.get(sha)
+        if facts is not None:
+            facts.added, facts.deleted, facts.source_lines = counting.count(numstat)
     if counter is not None:
         counter.commits_parsed += parsed
         counter.changes_scanned += len(changes)

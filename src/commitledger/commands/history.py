@@ -1,0 +1,173 @@
+"""``commitledger history``: merged changes of a branch, their reverts, and cost per merged change."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import click
+
+from commitledger.config import load_config
+from commitledger.errors import CommitledgerError
+from commitledger.repo_paths import find_repo
+
+CSV_COLUMNS = ("commit", "pr", "kind", "title", "merged_at", "ai", "cost_usd", "input", "output", "cache_read",
+               "cache_write", "sessions", "prompts", "requests", "tool_calls", "lines_changed", "source_lines",
+               "reverted_by", "reverted_at", "tests_passed", "tests_failed")
+
+
+def window(since: str | None, until: str | None, default_days: int, now: datetime) -> tuple[datetime | None, datetime | None, str]:
+    """``--since``/``--until`` as moments; ``--since all`` reads the whole history."""
+    from commitledger.history import parse_when
+
+    label = since or f"{default_days}d"
+    start = None if label.strip().lower() == "all" else parse_when(label, now)
+    end = parse_when(until, now, end_of_day=True) if until else None
+    if start is not None and end is not None and end < start:
+        raise CommitledgerError("--until is before --since")
+    return start, end, label
+
+
+def csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
+    for change in changes:
+        usage = change.usage
+        tests = change.tests
+        yield [
+            change.commit, change.pr if change.pr is not None else "", change.kind, change.title, change.merged_at,
+            int(change.ai), *(("" if getattr(usage, k) is None else getattr(usage, k)) if usage else ""
+                              for k in CSV_COLUMNS[6:15]),
+            "" if change.lines_changed is None else change.lines_changed,
+            "" if change.source_lines is None else change.source_lines,
+            change.reverted_by or "", change.reverted_at or "",
+            tests.passed if tests else "", tests.failed if tests else "",
+        ]
+
+
+@click.command("history")
+@click.option("--branch", "-b", default=None, help="Branch to read (default: the current branch).")
+@click.option("--since", default=None, help="Window start: 90d, 12w, 6m, 1y, YYYY-MM-DD or 'all' (default: baseline_days).")
+@click.option("--until", default=None, help="Window end: YYYY-MM-DD (inclusive) or a relative age; later reverts still count.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--limit", default=30, show_default=True, help="Changes listed by the table (JSON and CSV list all).")
+@click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache in the git directory.")
+@click.option("--verbose", "-v", is_flag=True, help="Say on stderr how many commits were read from git and from the cache.")
+def history(branch: str | None, since: str | None, until: str | None, fmt: str, limit: int, no_cache: bool,
+            verbose: bool) -> None:
+    """Merged changes of a branch, later reverts, and what the AI spend bought.
+
+    Each first-parent commit is one merged change (a merge brings in its side
+    branch; a squash or direct push is itself). Reverts by any later commit
+    count, even after --until.
+    """
+    from commitledger.history import load_history
+
+    paths = find_repo(Path.cwd())
+    config = load_config(paths.worktree)
+    start, end, label = window(since, until, config.baseline_days, datetime.now(timezone.utc))
+    with _progress(enabled=sys.stderr.isatty()) as tick:
+        data = load_history(paths.worktree, branch, start, end, since_label=label,
+                            test_patterns=tuple(config.test_patterns), use_cache=not no_cache, progress=tick)
+    if verbose:
+        c = data.counter
+        click.echo(f"commitledger: parsed {c.commits_parsed} commits in {c.git_log_runs} git log run(s); "
+                   f"{c.changes_cached} changes from the cache", err=True)
+    if fmt == "json":
+        for chunk in data.json_chunks():
+            sys.stdout.write(chunk)
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_rows(data.changes()))
+    else:
+        render_table(data, limit)
+
+
+class _progress:
+    """A rich spinner with a commit count on a terminal; nothing at all when piped."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(SpinnerColumn(), TextColumn("reading history: {task.completed:,} commits"),
+                            TimeElapsedColumn(), transient=True, console=_stderr_console())
+        self.bar.start()
+        self.task = self.bar.add_task("history", total=None)
+        return self.tick
+
+    def tick(self, parsed: int) -> None:
+        self.bar.update(self.task, completed=parsed)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def render_table(data: Any, limit: int) -> None:
+    """Summary first (what a lead reads), then the most recent changes; rich escapes nothing we print as markup."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    s = data.summary_model()
+    window_text = f"since {data.since}" + (f" until {data.until}" if data.until else "")
+    head = Table(title=f"{data.branch}: {window_text}", show_header=False, box=None, title_justify="left")
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("merged changes", f"{s.merged} ({s.ai_merged} AI-assisted)")
+    head.add_row("reverted", f"{s.reverted} ({s.ai_reverted} AI-assisted)")
+    head.add_row("AI cost", _money(s.cost_usd) + (f" (abandoned PRs {_money(s.abandoned_cost_usd)})"
+                                                  if s.abandoned_cost_usd else ""))
+    head.add_row("cost per merged change", _money(s.cost_per_merged_change))
+    head.add_row("median AI cost per AI-assisted change", _money(s.median_ai_cost_usd))
+    head.add_row("revert rate", f"AI-assisted {_rate(s.revert_rate_ai)} - other {_rate(s.revert_rate_other)}")
+    if s.median_time_to_revert_hours is not None:
+        head.add_row("median time to revert", f"{s.median_time_to_revert_hours:,.1f} h")
+    if s.tokens_per_changed_line is not None:
+        head.add_row("tokens per changed line", f"{s.tokens_per_changed_line:,.0f}")
+    console.print(head, markup=False, highlight=False)
+    total = len(data.in_window) + len(data.abandoned)
+    if not total or limit <= 0:
+        return
+    table = Table(title=f"latest {min(limit, total)} of {total} changes", title_justify="left")
+    for name, justify in (("commit", "left"), ("merged", "left"), ("PR", "right"), ("kind", "left"),
+                          ("AI", "center"), ("cost", "right"), ("lines", "right"), ("outcome", "left"),
+                          ("tests", "left"), ("title", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "title", overflow="fold" if name == "title" else "ellipsis",
+                         ratio=1 if name == "title" else None, min_width=12 if name == "title" else None)
+    for change in data.changes(limit):
+        cost = change.usage.cost_usd if change.usage is not None else None
+        outcome = ("abandoned" if change.kind == "abandoned"
+                   else f"reverted by {change.reverted_by[:10]}" if change.reverted_by else "merged")
+        tests = change.tests
+        table.add_row(
+            change.commit[:10], change.merged_at[:10], f"#{change.pr}" if change.pr else "", change.kind,
+            "yes" if change.ai else "", _money(cost) if change.ai else "",
+            "" if change.lines_changed is None else str(change.lines_changed), outcome,
+            "" if tests is None else f"{tests.passed} passed, {tests.failed + tests.errors} failed",
+            change.title,
+        )
+    console.print(table, markup=False, highlight=False)
