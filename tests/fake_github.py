@@ -34,6 +34,7 @@ class Fault:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: str = '{"message": "fault"}'
+    delay: float = 0.0  # seconds to stall before answering (a hung server)
 
 
 @dataclass
@@ -100,9 +101,9 @@ class FakeGitHub:
             return comment
 
     def fault(self, method: str, path: str, status: int, headers: dict[str, str] | None = None,
-              body: str = '{"message": "fault"}', times: int = 1) -> None:
+              body: str = '{"message": "fault"}', times: int = 1, delay: float = 0.0) -> None:
         """Answer the next ``times`` requests to ``method path`` (path without query) with this."""
-        self.faults.setdefault((method, path), []).extend(Fault(status, dict(headers or {}), body)
+        self.faults.setdefault((method, path), []).extend(Fault(status, dict(headers or {}), body, delay)
                                                          for _ in range(times))
 
     def comments_of(self, repo: str, number: int) -> list[dict[str, Any]]:
@@ -176,6 +177,8 @@ class FakeGitHub:
             queued = self.faults.get((method, path))
             fault = queued.pop(0) if queued else None
         if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
             self._send(h, fault.status, fault.body, fault.headers)
             return
         token = self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None

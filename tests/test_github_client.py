@@ -159,6 +159,18 @@ def test_link_to_another_host_is_refused(gh: FakeGitHub) -> None:
     assert len(gh.requests) == 1
 
 
+def test_hung_server_times_out_reads_retry_writes_do_not(gh: FakeGitHub) -> None:
+    gh.fault("GET", f"/repos/{REPO}/issues/7/comments", 200, body="[]", delay=1.0)
+    c = client(gh, timeout=(0.3, 0.3))
+    started = time.monotonic()
+    assert c.list_comments(REPO, 7) == []  # the first read timed out, the retry answered
+    assert time.monotonic() - started < 1.0
+    gh.fault("POST", f"/repos/{REPO}/issues/7/comments", 201, body="{}", delay=1.0)
+    with pytest.raises(GitHubError, match="did not answer"):
+        c.create_comment(REPO, 7, "x")  # a write that may have landed is never sent twice
+    assert len([r for r in gh.requests if r.method == "POST"]) == 1
+
+
 def test_connection_refused_on_read_is_retried_then_one_line() -> None:
     c = GitHubClient(TOKEN, api_url="http://127.0.0.1:9", retry=FAST, timeout=(0.5, 0.5))
     with pytest.raises(GitHubError) as err:
