@@ -175,7 +175,7 @@ def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
             pairs.append((parts[0], parts[1]))
     if not pairs:
         return {}
-    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input="\n".join(b for b, _ in pairs) + "\n",
+    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input=("\n".join(b for b, _ in pairs) + "\n").encode(),
                           capture_output=True, check=False)
     if proc.returncode != 0:
         return {}

@@ -152,22 +152,23 @@ def render_table(data: Any, limit: int) -> None:
     total = len(data.in_window) + len(data.abandoned)
     if not total or limit <= 0:
         return
-    table = Table(title=f"latest {min(limit, total)} of {total} changes", title_justify="left")
-    for name, justify in (("commit", "left"), ("merged", "left"), ("PR", "right"), ("kind", "left"),
-                          ("AI", "center"), ("cost", "right"), ("lines", "right"), ("outcome", "left"),
-                          ("tests", "left"), ("title", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "title", overflow="fold" if name == "title" else "ellipsis",
-                         ratio=1 if name == "title" else None, min_width=12 if name == "title" else None)
+    from rich import box
+
+    table = Table(title=f"latest {min(limit, total)} of {total} changes", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for name, justify in (("commit", "left"), ("merged", "left"), ("PR", "right"), ("AI cost", "right"),
+                          ("lines", "right"), ("outcome", "left"), ("tests", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    table.add_column("title", ratio=1, overflow="fold", min_width=16)
     for change in data.changes(limit):
         cost = change.usage.cost_usd if change.usage is not None else None
-        outcome = ("abandoned" if change.kind == "abandoned"
-                   else f"reverted by {change.reverted_by[:10]}" if change.reverted_by else "merged")
+        outcome = "abandoned" if change.kind == "abandoned" else "reverted" if change.reverted_by else "merged"
         tests = change.tests
         table.add_row(
-            change.commit[:10], change.merged_at[:10], f"#{change.pr}" if change.pr else "", change.kind,
-            "yes" if change.ai else "", _money(cost) if change.ai else "",
-            "" if change.lines_changed is None else str(change.lines_changed), outcome,
-            "" if tests is None else f"{tests.passed} passed, {tests.failed + tests.errors} failed",
+            change.commit[:8], change.merged_at[:10], f"#{change.pr}" if change.pr else "",
+            _money(cost) if change.ai else "human",
+            "" if change.lines_changed is None else f"{change.lines_changed:,}", outcome,
+            "" if tests is None else f"{tests.passed}/{tests.passed + tests.failed + tests.errors}",
             change.title,
         )
     console.print(table, markup=False, highlight=False)
