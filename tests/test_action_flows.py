@@ -111,3 +111,49 @@ def test_closed_after_merge_is_left_to_the_push(tmp_path: Path, gh: FakeGitHub, 
     proc, summary, *_ = run_entry(tmp_path / "r", work, gh, "pull_request",
                                   pr_event(sha, sha, action="closed", merged=True))
     assert proc.returncode == 0 and gh.requests == [] and "merged" in summary.read_text()
+
+
+def test_closed_pr_head_fetched_from_pull_ref(tmp_path: Path, gh: FakeGitHub, cloned: dict[str, Path]) -> None:
+    """A closed PR's commits are not on any branch of the checkout: the action fetches refs/pull/N/head."""
+    work, origin = cloned["work"], cloned["origin"]
+    base = commit_file(work, "a.py", "x = 1\n", "Base")
+    git(work, "push", "-q", "origin", "main")
+    author = tmp_path / "author"
+    git(tmp_path, "clone", "-q", str(origin), str(author))
+    head = commit_file(author, "a.py", "x = 2\n", f"Abandoned idea\n\n{usage_line('0.7500')}")
+    git(author, "push", "-q", "origin", f"{head}:refs/pull/9/head")  # what GitHub keeps for every PR
+    assert git(work, "cat-file", "-e", f"{head}^{{commit}}", check=False) == ""
+    event = pr_event(base, head, action="closed", merged=False)
+    event["number"] = event["pull_request"]["number"] = 9
+    gh.add_pull(REPO, 9, head=head, base=base, state="closed")
+    proc, *_ = run_entry(tmp_path / "r", work, gh, "pull_request", event)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [entry] = note_of(origin, base)["abandoned"]
+    assert entry["pr"] == 9 and entry["cost_usd"] == pytest.approx(0.75)
+
+
+def test_notes_push_retries_after_a_concurrent_writer(tmp_path: Path, gh: FakeGitHub, cloned: dict[str, Path]) -> None:
+    """Another job pushed notes between our fetch and our push: fetch theirs, write ours again, push."""
+    work, origin = cloned["work"], cloned["origin"]
+    first = commit_file(work, "a.txt", "1", "one")
+    second = commit_file(work, "a.txt", "2", "two")
+    git(work, "push", "-q", "origin", "main")
+    # The other writer's note, pushed from a hook the moment our first notes push arrives (then ours is refused).
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(origin), str(other))
+    hook = origin / "hooks" / "pre-receive"
+    marker = tmp_path / "raced"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f'if [ ! -e "{marker}" ]; then touch "{marker}"; '
+        f'cd "{other}" && unset GIT_DIR GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES && '
+        f'git notes --ref=commitledger add -m \'{{"schema": "commitledger.note/1", "abandoned": []}}\' {first} && '
+        f'git push -q origin refs/notes/commitledger; exit 1; fi\n',
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    proc, *_ = run_entry(tmp_path / "r", work, gh, "push", push_event(first, second))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert marker.exists()
+    assert note_of(origin, first)["schema"] == "commitledger.note/1"  # theirs survived
+    assert "change" in note_of(origin, second)  # ours landed on the retry

@@ -139,3 +139,33 @@ def test_own_workflows() -> None:
     own = load(ROOT / ".github" / "workflows" / "commitledger.yml")
     assert "pull_request" in triggers(own)
     assert any(s.get("uses") == "./" for s in steps_of(own))
+
+
+def _step_script(step_id: str) -> tuple[str, dict[str, str]]:
+    step = next(s for s in load(ACTION)["runs"]["steps"] if s.get("id") == step_id or s.get("name") == step_id)
+    return step["run"], step.get("env", {})
+
+
+def test_run_step_script_records_status_and_verdict_replays_it(tmp_path: Path) -> None:
+    """The shell glue itself: the entry's status is kept as an output, the step passes, the verdict fails."""
+    import os
+    import subprocess
+    import sys
+
+    script, env_spec = _step_script("run")
+    assert set(env_spec) >= {"CL_PYTHON", "INPUT_GITHUB_TOKEN", "COMMITLEDGER_OUT_DIR"}
+    outputs = tmp_path / "out.txt"
+    summary = tmp_path / "summary.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
+    env.update({"CL_PYTHON": sys.executable, "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+                "GITHUB_EVENT_NAME": "issues", "GITHUB_EVENT_PATH": str(tmp_path / "none.json"),
+                "COMMITLEDGER_OUT_DIR": str(tmp_path / "o")})
+    proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert outputs.read_text().rstrip().endswith("exit-code=1")
+    assert "could not finish" in summary.read_text()
+
+    verdict = load(ACTION)["runs"]["steps"][-1]
+    failed = subprocess.run(["bash", "-c", verdict["run"]], env={**env, "STATUS": "1"}, capture_output=True,
+                            text=True, check=False)
+    assert failed.returncode == 1
