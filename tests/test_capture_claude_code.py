@@ -55,14 +55,40 @@ def test_fixture_totals_match_readme(claude_dir: Path) -> None:
     assert_no_content(kept, "limiter", "token bucket", "acme-web", "bucket size", "fetch")
 
 
-def test_streamed_rows_keep_final_usage_and_task_summary_is_not_counted(claude_dir: Path) -> None:
-    result = ClaudeCodeReader().read(claude_dir / MAIN, 0, {})
+def test_streamed_rows_keep_final_usage_and_task_summary_is_not_counted(claude_dir: Path, tmp_path: Path) -> None:
+    path = claude_dir / MAIN
+    result = ClaudeCodeReader().read(path, 0, {})
+    # Three rows (output 1, 1, 412) of one response: one read reports it once, with the final usage.
     streamed = [e for e in result.events if e.key == "msg_01AAAAAAAAAAAAAAAAAAAAAAAA"]
-    assert [e.output for e in streamed] == [1, 1, 412]
-    assert [e.output for e in window(streamed)] == [412]
+    assert [e.output for e in streamed] == [412]
     # toolUseResult.usage of the Task (6 input / 261 output) is a summary, not a request.
     assert all(not (e.input == 6 and e.output == 261) for e in result.events)
     assert all(e.model != "<synthetic>" for e in result.events)
+    # A read that stops after the second row reports what was final so far; the window keeps the larger.
+    lines = path.read_bytes().splitlines(keepends=True)
+    partial = tmp_path / "partial.jsonl"
+    partial.write_bytes(b"".join(lines[:5]))
+    early = [e for e in ClaudeCodeReader().read(partial, 0, {}).events if e.kind == "request"]
+    assert [(e.key, e.output) for e in early] == [("msg_01AAAAAAAAAAAAAAAAAAAAAAAA", 1)]
+    assert [e.output for e in window(early + streamed)] == [412]
+
+
+def test_every_streamed_row_counts_its_tool_use(tmp_path: Path) -> None:
+    base = {"type": "assistant", "sessionId": "s", "cwd": "/w", "timestamp": "2026-05-04T09:00:00.000Z", "requestId": "r"}
+    usage = {"input_tokens": 1, "cache_read_input_tokens": 0}
+    rows = [
+        {**base, "uuid": "a", "message": {"id": "msg_X", "model": "m", "content": [{"type": "tool_use", "id": "t1"}],
+                                          "usage": {**usage, "output_tokens": 1}}},
+        {**base, "uuid": "b", "message": {"id": "msg_X", "model": "m", "content": [{"type": "text", "text": "x"}],
+                                          "usage": {**usage, "output_tokens": 5}}},
+        {**base, "uuid": "c", "message": {"id": "msg_X", "model": "m", "content": [{"type": "tool_use", "id": "t2"}],
+                                          "usage": {**usage, "output_tokens": 9}}},
+    ]  # fmt: skip
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows), encoding="utf-8")
+    result = ClaudeCodeReader().read(path, 0, {})
+    assert sorted(keys(result.events)) == [("request", "msg_X"), ("tool", "tool:t1"), ("tool", "tool:t2")]
+    assert [e.output for e in result.events if e.kind == "request"] == [9]
 
 
 def test_aside_replay_and_resume_copy_collapse_to_one_request_in_any_order(claude_dir: Path) -> None:
@@ -116,14 +142,18 @@ def test_two_halves_equal_one_read(claude_dir: Path, tmp_path: Path) -> None:
     for rel in (MAIN, f"{PROJECT}/8d04b7e1-2c5a-4f39-b6d2-91e0a3c7f5b8.jsonl", ASIDE):
         full = (claude_dir / rel).read_bytes()
         whole = reader.read(claude_dir / rel, 0, {})
-        for cut in (1, len(full) // 3, len(full) // 2, len(full) - 7):
+        for cut in [i + 1 for i, b in enumerate(full) if b == 0x0A] + [1, len(full) // 3, len(full) // 2, len(full) - 7]:
             growing = tmp_path / f"grow-{cut}.jsonl"
             growing.write_bytes(full[:cut])
             ctx: dict[str, object] = {}
             first = reader.read(growing, 0, ctx)
             growing.write_bytes(full)
             second = reader.read(growing, first.end, ctx)
-            assert [e.to_json() for e in first.events + second.events] == [e.to_json() for e in whole.events]
+            # One read reports a streamed response once (its last row); a read cut inside the
+            # response reports the part it saw too, and the window keeps the larger: the same result.
+            assert sorted((e.to_json() for e in window(first.events + second.events)), key=repr) == sorted(
+                (e.to_json() for e in window(whole.events)), key=repr
+            )
             assert second.end == whole.end
 
 

@@ -38,14 +38,25 @@ Other rules:
   streaming is counted once.
 
 Speed: a cold read of a large ``projects/`` tree is dominated by JSON
-parsing, so lines are split from large binary chunks and only lines that can
-matter are parsed: a line without ``"usage"``, without ``"type":"user"`` and
-without ``"tool_use"`` cannot be a request, prompt or tool call, and a user
-row with a ``"tool_result"`` (the bulk of the bytes: file contents, command
-output) cannot be a prompt. The quoted forms cannot match text inside a JSON
-string, where quotes are escaped. Lines no prefilter selects are checked only
-for the ``{ ... }`` shape, so garbage and crash-truncated lines are still
-counted as bad without being parsed.
+parsing, so a file is read in large binary chunks, line boundaries are
+found in the chunk (no bytes object per line), and only rows that can
+matter are parsed. The first ``"type":"`` of a row tells its kind cheaply:
+``progress``, ``file-history-snapshot``, ``summary`` and ``queue-operation``
+rows are skipped; a ``user`` row holding a ``"tool_result"`` (the bulk of
+the bytes: file contents, command output) cannot be a prompt and is skipped;
+anything else is parsed. The quoted forms cannot match text inside a JSON
+string, where quotes are escaped. Rows without any type are checked only for
+the ``{ ... }`` shape, so garbage and crash-truncated lines are still counted
+as bad without being parsed.
+
+Each chunk is walked backwards, so the final row of a streamed response is
+met before its earlier rows; those earlier rows are skipped unparsed unless
+they hold a ``tool_use``. One read therefore reports one request per
+response (its last row in the bytes read). A read that stops inside a
+response reports the usage seen so far, and the next read reports the final
+row under the same key: the window's keep-the-largest rule gives the same
+totals as one read. Large content arrays without a tool call are cut out
+before parsing (see ``_parse_row``).
 """
 
 from __future__ import annotations
@@ -114,47 +125,69 @@ class ClaudeCodeReader:
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         result = ReadResult(end=start)
-        events = result.events
         bad = 0
         fallback_session = str(ctx.get("session") or _session_from_path(path))
         reader = LineReader(path, start)
         for buf, limit in reader.chunks():
+            # Backwards, so the last (final) row of a streamed response is met first.
+            chunk_events: list[UsageEvent] = []
+            answered: set[bytes] = set()
             find = buf.find
-            pos = 0
-            while pos < limit:
-                nl = find(b"\n", pos, limit)
-                if nl < 0:
-                    nl = limit
-                line_start = pos
-                pos = nl + 1
-                at = find(b'"type":"', line_start, nl)
+            end = limit - 1 if buf[limit - 1] == 0x0A else limit
+            while end >= 0:
+                nl = buf.rfind(b"\n", 0, end)
+                line_start = nl + 1
+                line_end = end
+                end = nl if nl >= 0 else -1
+                at = find(b'"type":"', line_start, line_end)
                 if at < 0:
                     # Nothing typed: blank, garbage or a crash-truncated line; only its shape is checked.
-                    if _misshapen(buf, line_start, nl):
+                    if _misshapen(buf, line_start, line_end):
                         bad += 1
                     continue
                 value = buf[at + 8 : at + 30]
+                message_id = b""
                 if value.startswith(b'user"'):
-                    if find(b'"tool_result"', at, nl) >= 0 or find(b'"toolUseResult"', line_start, nl) >= 0:
+                    if find(b'"tool_result"', at, line_end) >= 0 or find(b'"toolUseResult"', line_start, line_end) >= 0:
                         continue
                 elif value.startswith(_SKIP_TYPES):
                     continue
+                else:
+                    message_id = _message_id(buf, line_start, line_end)
+                    if message_id and message_id in answered and find(b'"tool_use"', line_start, line_end) < 0:
+                        continue  # an earlier streamed row of a response whose final row is already read
                 try:
-                    row = _parse_row(buf, line_start, nl)
+                    row = _parse_row(buf, line_start, line_end)
                 except ValueError:
                     bad += 1
                     continue
-                if not isinstance(row, dict):
+                if type(row) is not dict:
                     bad += 1
                     continue
                 kind = row.get("type")
                 if kind == "assistant":
-                    _assistant(row, events, fallback_session)
+                    if _assistant(row, chunk_events, fallback_session, message_id not in answered) and message_id:
+                        answered.add(message_id)
                 elif kind == "user":
-                    _user(row, events, fallback_session)
+                    _user(row, chunk_events, fallback_session)
+            chunk_events.reverse()
+            result.events.extend(chunk_events)
         result.end = reader.end
         result.bad_lines = bad
         return result
+
+
+def _message_id(buf: bytes, start: int, end: int) -> bytes:
+    """The ``message.id`` of an assistant row, if it precedes the content (as the API writes it); else b""."""
+    message = buf.find(b'"message":{', start, end)
+    if message < 0:
+        return b""
+    content = buf.find(b'"content":', message, end)
+    at = buf.find(b'"id":"', message, content if content >= 0 else end)
+    if at < 0:
+        return b""
+    close = buf.find(b'"', at + 6, end)
+    return buf[at + 6 : close] if close > at + 6 else b""
 
 
 def _parse_row(buf: bytes, start: int, end: int) -> Any:
@@ -201,13 +234,17 @@ def _session_from_path(path: Path) -> str:
     return path.stem
 
 
-def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: str) -> None:
+def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: str, with_request: bool) -> bool:
+    """Append the row's request (unless its response is already counted in this read) and tool calls.
+
+    Returns whether the row carried a request, so earlier rows of the same response can be skipped.
+    """
     message = row.get("message")
     if type(message) is not dict:
-        return
+        return False
     model = message.get("model")
     if model == "<synthetic>" or row.get("isApiErrorMessage"):
-        return
+        return False
     if type(model) is not str:
         model = ""
     session = row.get("sessionId")
@@ -218,9 +255,11 @@ def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: 
         cwd = None
     when = iso_to_epoch(row.get("timestamp")) or 0.0
     usage = message.get("usage")
+    has_request = False
     if type(usage) is dict:
         key = message.get("id") or row.get("requestId") or row.get("uuid")
-        if type(key) is str:
+        has_request = type(key) is str
+        if has_request and with_request:
             write = _count(usage.get("cache_creation_input_tokens"))
             split = usage.get("cache_creation")
             if type(split) is dict and (
@@ -259,6 +298,7 @@ def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: 
                 tool_id = block.get("id")
                 if type(tool_id) is str and tool_id:
                     events.append(UsageEvent(AGENT, "tool", "tool:" + tool_id, when, session, cwd, None, model))
+    return has_request
 
 
 def _count(value: Any) -> int:
