@@ -91,15 +91,15 @@ def current_branch(repo: Path) -> str:
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "HEAD"
 
 
-def resolve_tip(repo: Path, ref: str) -> str:
+def resolve_tip(repo: Path, ref: str, *, current: bool = False) -> str:
     """The commit a branch (or any revision) points at; one-line errors for the usual mistakes."""
     if ref.startswith("-"):
         raise CommitledgerError(f"unknown branch '{ref}'")
     proc = _run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}")
     sha = proc.stdout.strip()
     if proc.returncode != 0 or not sha:
-        if ref == "HEAD":
-            raise CommitledgerError("the current branch has no commits yet")
+        if current or ref == "HEAD":
+            raise CommitledgerError(f"the current branch '{ref}' has no commits yet")
         raise CommitledgerError(f"unknown branch '{ref}'")
     return sha
 
@@ -513,7 +513,7 @@ def load_history(
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
     name = branch or current_branch(paths.worktree)
-    tip = resolve_tip(paths.worktree, name)
+    tip = resolve_tip(paths.worktree, name, current=branch is None)
     since_ts = int(since.timestamp()) if since is not None else None
     until_ts = int(until.timestamp()) if until is not None else None
     cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(tuple(test_patterns))) if use_cache else None
