@@ -215,6 +215,9 @@ def test_fail_on_signal_and_unknown_signal(tmp_path: Path, gh: FakeGitHub, pr_re
     bad, summary, outputs, _ = run_entry(tmp_path / "b", pr_repo["path"], gh, "pull_request",
                                          pr_event(pr_repo["base"], pr_repo["first"]), fail_on="tests-faild")
     assert bad.returncode == 1 and "tests-faild" in bad.stdout
+    dash, *_ = run_entry(tmp_path / "c", pr_repo["path"], gh, "pull_request",
+                         pr_event(pr_repo["base"], pr_repo["first"]), base="--output=/tmp/x")
+    assert dash.returncode == 1 and "must be a revision" in dash.stdout
     assert "could not finish" in summary.read_text() and parse_outputs(outputs)["cost-usd"] == ""
 
 

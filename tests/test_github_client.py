@@ -94,6 +94,15 @@ def test_429_honours_retry_after(gh: FakeGitHub) -> None:
     assert slept == [pytest.approx(0.007)]
 
 
+def test_retry_after_as_http_date(gh: FakeGitHub) -> None:
+    from email.utils import formatdate
+
+    gh.fault("GET", f"/repos/{REPO}/pulls/7", 429, {"Retry-After": formatdate(time.time() + 5, usegmt=True)})
+    slept: list[float] = []
+    assert client(gh, sleep=slept.append).get_pull(REPO, 7).number == 7
+    assert len(slept) == 1 and 0.003 <= slept[0] <= 0.006
+
+
 def test_secondary_rate_limit_403_without_headers_is_retried(gh: FakeGitHub) -> None:
     gh.fault("GET", f"/repos/{REPO}/issues/7/comments", 403, body='{"message": "You have exceeded a secondary rate limit"}')
     slept: list[float] = []

@@ -76,6 +76,9 @@ class Inputs:
             raise CommitledgerError("input max-cost-usd must not be negative")
         out = env.get("COMMITLEDGER_OUT_DIR") or os.path.join(env.get("RUNNER_TEMP") or ".", "commitledger")
         in_dir = env.get("COMMITLEDGER_IN_DIR", "").strip()
+        for name in ("BASE", "HEAD"):
+            if get(name).startswith("-"):  # would read as an option of 'commitledger pr'
+                raise CommitledgerError(f"input {name.lower()} must be a revision, not {get(name)!r}")
         fail_on = _split_list(get("FAIL_ON"))
         from commitledger.signals.policy import SIGNAL_IDS
 
