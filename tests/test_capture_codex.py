@@ -148,3 +148,13 @@ def test_truncated_last_line_waits_and_non_utf8_is_counted(codex_home: Path) -> 
     result = CodexReader().read(path, 0, {})
     assert result.end == len(data) + len(garbled)
     assert result.bad_lines == 2
+
+
+def test_lost_state_rereads_from_the_start_with_the_same_keys(codex_home: Path) -> None:
+    reader = CodexReader()
+    path = codex_home / MAIN
+    whole = reader.read(path, 0, {})
+    half = path.read_bytes().index(b"\n", path.stat().st_size // 2) + 1
+    again = reader.read(path, half, {})  # an offset without the state that goes with it
+    assert keys(again.events) == keys(whole.events)
+    assert [e.input for e in again.events] == [e.input for e in whole.events]

@@ -64,6 +64,8 @@ class AiderReader:
         cwd = self._worktrees.get(str(path)) or ctx.get("cwd")
         if cwd:
             ctx["cwd"] = cwd
+        if start and "session" not in ctx:
+            start = 0  # sessions are named by their launch event; keys need it, and they are stable on a re-read
         result = ReadResult(end=start)
         reader = LineReader(path, start)
         for batch in reader.batches():

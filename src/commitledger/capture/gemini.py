@@ -75,6 +75,8 @@ class GeminiReader:
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         if path.suffix != ".jsonl":
             return self._read_document(path)
+        if start and "session" not in ctx:
+            start = 0  # the session id is on the first line; keys need it, and they are stable on a re-read
         result = ReadResult(end=start)
         reader = LineReader(path, start)
         for batch in reader.batches():
