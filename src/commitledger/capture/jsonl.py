@@ -207,10 +207,3 @@ def as_int(value: Any) -> int:
             return 0
         return number if number > 0 else 0
     return 0
-
-
-def file_mtime(path: Path | str) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
