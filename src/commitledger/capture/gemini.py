@@ -8,9 +8,8 @@ JSON document (``messages`` array) in place, so those files are read whole
 change.
 
 - A message rewritten with the same id (a tool call's status update) is the
-  same request: it is keyed by session and message id, and the window keeps
-  one (the fuller write, else the first; the token counts of both writes are
-  the same response's).
+  same request, keyed by session and message id: within a read the last
+  write wins; across reads the window keeps the larger of the two.
 - ``tokens.input`` already includes ``tokens.cached``: ``input`` is the
   difference, ``cache_read`` the cached part. ``tokens.tool`` (the prompt of a
   tool-use turn) is input too. Gemini bills thinking tokens at the output
@@ -102,6 +101,7 @@ class GeminiReader:
                 if "type" in row:
                     self._message(row, path, ctx, result.events)
         result.end = reader.end
+        result.events = _last_write_wins(result.events)
         return result
 
     def _read_document(self, path: Path) -> ReadResult:
@@ -122,6 +122,7 @@ class GeminiReader:
             for message in messages:
                 if type(message) is dict:
                     self._message(message, path, ctx, result.events)
+        result.events = _last_write_wins(result.events)
         return result
 
     def _message(self, row: dict[str, Any], path: Path, ctx: dict[str, Any], events: list[UsageEvent]) -> None:
@@ -183,6 +184,25 @@ class GeminiReader:
         if found is None and isinstance(project_hash, str):
             found = registry.get(project_hash)
         return found
+
+
+def _last_write_wins(events: list[UsageEvent]) -> list[UsageEvent]:
+    """One event per key within a read, the last write's, at the place of the first.
+
+    Across reads the window's keep-the-largest rule applies; a rewrite carries
+    the same response's tokens, so the two rules agree on real logs.
+    """
+    index: dict[tuple[str, str], int] = {}
+    out: list[UsageEvent] = []
+    for event in events:
+        slot = (event.kind, event.key)
+        at = index.get(slot)
+        if at is None:
+            index[slot] = len(out)
+            out.append(event)
+        else:
+            out[at] = event
+    return out
 
 
 def _load_registry(path: Path) -> dict[str, str]:
