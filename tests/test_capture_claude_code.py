@@ -222,3 +222,11 @@ def test_sidechain_prompts_meta_and_command_echoes_are_not_prompts(tmp_path: Pat
     result = ClaudeCodeReader().read(path, 0, {})
     assert keys(result.events) == [("prompt", "prompt:p1")]
     assert result.events[0].cwd == "/w"
+
+
+def test_symlinked_config_dir_is_listed_once(claude_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    shutil.copytree(claude_dir / "projects", home / ".claude" / "projects")
+    (home / ".config" / "claude").symlink_to(home / ".claude")
+    assert len(list(ClaudeCodeReader().files(Env(home=home, environ={})))) == 4

@@ -111,17 +111,18 @@ class ClaudeCodeReader:
         return out
 
     def files(self, env: Env) -> Iterable[Path]:
+        # One tree can be reachable through two roots (~/.claude symlinked to ~/.config/claude):
+        # list it once. Compared per root, not per file, to keep a cold listing cheap.
         seen: set[str] = set()
         for root in self.roots(env):
-            for path in walk_files(root, ".jsonl"):
-                # The same tree can be reachable through two roots (a symlinked config dir).
-                try:
-                    ident = os.path.realpath(path)
-                except OSError:
-                    ident = str(path)
-                if ident not in seen:
-                    seen.add(ident)
-                    yield path
+            try:
+                ident = os.path.realpath(root)
+            except OSError:
+                ident = str(root)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            yield from walk_files(root, ".jsonl")
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         result = ReadResult(end=start)
