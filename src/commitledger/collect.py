@@ -1,0 +1,210 @@
+"""Read only the agent-log bytes not read before: the offset index.
+
+Per worktree (``state_dir/index.json``) and per reader, the index keeps:
+
+- per log file: device, inode, size, mtime (ns), the offset after the last
+  complete line, the reader's ``ctx`` and the bad lines counted so far. An
+  unchanged file costs one ``stat``; a grown one is read from its offset
+  (a partial last line is read again, whole, next time); a file that shrank
+  or was replaced (new inode) is read from the start with a fresh ``ctx``;
+  the window's dedupe keys keep totals exact when bytes are read twice.
+  Whole-file formats (``reader.incremental(path)`` is False) are re-read
+  whenever their size or mtime changes.
+- the file listing, valid while the modification time of every directory
+  under the reader's roots is unchanged (a new entry changes its directory's
+  mtime), so a run with nothing new costs a ``stat`` per directory and per
+  file instead of a directory walk, whatever the size of the files.
+
+A reader that raises on a file, or a file that vanished, is counted as
+unreadable and never stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader
+from commitledger.statefiles import load_json, save_json
+
+INDEX_FILE = "index.json"
+INDEX_VERSION = 1
+# A directory modified this recently may still be getting entries within the
+# clock's granularity: its listing is not cached.
+_HOT_SECONDS = 2.0
+
+
+@dataclass(slots=True)
+class ReaderStats:
+    """What one reader found: for ``doctor`` and for tests."""
+
+    roots: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes_read: int = 0
+    bad_lines: int = 0  # over all files, as last counted from their start
+    unreadable: int = 0  # files a read failed on in this run
+    listed_from_cache: bool = False
+
+
+@dataclass(slots=True)
+class Collected:
+    events: list[UsageEvent] = field(default_factory=list)
+    stats: dict[str, ReaderStats] = field(default_factory=dict)
+    index: dict[str, Any] = field(default_factory=dict)  # the updated index, saved by ``save_index``
+    dirty: bool = False
+
+
+def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
+    """(path, mtime_ns or -1) for each root and each directory below the directory roots.
+
+    None when a directory was modified within ``_HOT_SECONDS``: its listing
+    may be about to change without its mtime moving, so it is not cached.
+    """
+    out: list[list[Any]] = []
+    hot_ns = int((now - _HOT_SECONDS) * 1e9)
+    for root in roots:
+        try:
+            st = os.stat(root)
+        except OSError:
+            out.append([str(root), -1])
+            continue
+        out.append([str(root), st.st_mtime_ns])
+        if st.st_mtime_ns > hot_ns:
+            return None
+        if not os.path.isdir(root):
+            continue
+        stack = [str(root)]
+        while stack:
+            directory = stack.pop()
+            try:
+                entries = os.scandir(directory)
+            except OSError:
+                continue
+            with entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+                            if mtime > hot_ns:
+                                return None
+                            out.append([entry.path, mtime])
+                            stack.append(entry.path)
+                    except OSError:
+                        continue
+    return out
+
+
+def _signature_holds(signature: list[list[Any]]) -> bool:
+    for path, mtime in signature:
+        try:
+            current = os.stat(path).st_mtime_ns
+        except OSError:
+            current = -1
+        if current != mtime:
+            return False
+    return True
+
+
+def _list_files(reader: Reader, env: Env, roots: list[Path], cached: Any, now: float) -> tuple[list[str], Any, bool]:
+    """The reader's files, from the cached listing when no directory changed."""
+    if isinstance(cached, dict) and isinstance(cached.get("sig"), list) and isinstance(cached.get("files"), list):
+        if [r[0] for r in cached["sig"][: len(roots)]] == [str(r) for r in roots] and _signature_holds(cached["sig"]):
+            return cached["files"], cached, True
+    signature = _dir_signature(roots, now)
+    files = [str(p) for p in reader.files(env)]
+    listing = {"sig": signature, "files": files} if signature is not None else None
+    return files, listing, False
+
+
+def collect(
+    state_dir: Path,
+    env: Env,
+    accept: Callable[[UsageEvent], bool],
+    agents: Iterable[str] | None = None,
+) -> Collected:
+    """Read what is new in every reader's files; return the events ``accept`` keeps.
+
+    The updated index is returned, not saved: the caller saves it with
+    ``save_index`` after storing the events, so a crash between the two
+    re-reads bytes rather than losing them.
+    """
+    index_path = state_dir / INDEX_FILE
+    index = load_json(index_path, {})
+    if not isinstance(index, dict) or index.get("version") != INDEX_VERSION:
+        index = {"version": INDEX_VERSION, "readers": {}}
+    readers_state: dict[str, Any] = index.setdefault("readers", {})
+    out = Collected()
+    now = time.time()
+    changed = False
+    for agent in agents if agents is not None else READERS:
+        reader = load_reader(agent)
+        stats = out.stats[agent] = ReaderStats()
+        state = readers_state.get(agent)
+        if not isinstance(state, dict):
+            state = {}
+        roots = reader.roots(env)
+        stats.roots = [str(r) for r in roots]
+        files, listing, from_cache = _list_files(reader, env, roots, state.get("listing"), now)
+        stats.listed_from_cache = from_cache
+        old_files: dict[str, Any] = state.get("files") if isinstance(state.get("files"), dict) else {}
+        new_files: dict[str, Any] = {}
+        file_changed = not from_cache
+        for name in files:
+            record = old_files.get(name)
+            try:
+                st = os.stat(name)
+            except OSError:
+                file_changed = True
+                continue
+            stats.files += 1
+            if (
+                record is not None
+                and record[2] == st.st_size
+                and record[3] == st.st_mtime_ns
+                and record[1] == st.st_ino
+                and record[0] == st.st_dev
+            ):
+                new_files[name] = record
+                stats.bad_lines += record[6]
+                continue
+            file_changed = True
+            path = Path(name)
+            fresh = (
+                record is None
+                or not reader.incremental(path)
+                or record[0] != st.st_dev
+                or record[1] != st.st_ino
+                or st.st_size < record[4]
+            )
+            start, ctx, bad = (0, {}, 0) if fresh else (record[4], dict(record[5]), record[6])
+            try:
+                result = reader.read(path, start, ctx)
+            except Exception:  # one broken file must not hide the others
+                stats.unreadable += 1
+                if record is not None:
+                    new_files[name] = record
+                    stats.bad_lines += record[6]
+                continue
+            stats.bytes_read += max(0, result.end - start)
+            bad += result.bad_lines
+            stats.bad_lines += bad
+            new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, result.end, ctx, bad]
+            for event in result.events:
+                if accept(event):
+                    out.events.append(event)
+        if file_changed or len(new_files) != len(old_files):
+            changed = True
+            readers_state[agent] = {"listing": listing, "files": new_files}
+    out.index = index
+    out.dirty = changed
+    return out
+
+
+def save_index(state_dir: Path, collected: Collected) -> None:
+    """Persist the offsets of a ``collect`` run, once its events are stored."""
+    if collected.dirty:
+        save_json(state_dir / INDEX_FILE, collected.index)
+        collected.dirty = False

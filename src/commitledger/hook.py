@@ -1,0 +1,261 @@
+"""The git hooks: prepare-commit-msg writes the trailers, post-commit advances the window.
+
+Runs on every commit, so it imports no click, pydantic, pygit2 or rich
+(``cli.py`` calls ``run`` directly), reads git's state from files
+(``gitlite``) and the logs through the offset index (``collect``).
+
+prepare-commit-msg, by the source git passes (or the pre-commit framework
+passes as ``PRE_COMMIT_COMMIT_MSG_SOURCE`` / ``PRE_COMMIT_COMMIT_OBJECT_NAME``):
+
+- none, ``message``, ``template``: the pending usage is added;
+- ``commit`` naming HEAD, or any source while the ``git commit`` process
+  was given ``--amend``: an amend; our trailers are replaced by the old
+  commit's usage plus the new;
+- ``commit`` naming another commit (``-c``/``-C``): nothing is added;
+- ``merge``, ``squash``, and any commit made while a rebase, cherry-pick or
+  revert replays commits: nothing is added (the replayed messages carry
+  their own trailers).
+
+What was written is saved to ``staged.json``; post-commit marks exactly
+those keys recorded once the commit exists and carries those lines.
+commit-msg (optional) removes our trailers again when the message has no
+other text, so git's "empty message" abort still works in the editor.
+
+Fail-open: any failure prints one ``commitledger: warning:`` line and lets
+the commit through, unless ``strict = true`` in ``[tool.commitledger]``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Mapping
+
+from commitledger.errors import CommitledgerError
+
+USAGE = (
+    "usage: commitledger hook prepare-commit-msg MSGFILE [SOURCE [SHA]] | "
+    "commitledger hook commit-msg MSGFILE | commitledger hook post-commit"
+)
+# Files in a worktree's git dir while git replays commits rather than making new ones.
+_REPLAY_MARKERS = ("rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD", "REVERT_HEAD", "sequencer")
+
+
+def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
+    """Entry point for ``commitledger hook <name> ...``; returns the exit status."""
+    env = os.environ if environ is None else environ
+    strict = False
+    try:
+        from commitledger.config import load_config
+        from commitledger.repo_paths import find_repo
+
+        if not argv:
+            raise CommitledgerError(USAGE)
+        paths = find_repo(environ=env)
+        try:
+            config = load_config(paths.worktree)
+        except CommitledgerError:
+            # A broken config cannot say whether we are strict: fail open, loudly.
+            raise
+        strict = config.strict
+        name, args = argv[0], argv[1:]
+        if name == "prepare-commit-msg":
+            return prepare_commit_msg(paths, config, args, env)
+        if name == "post-commit":
+            return post_commit(paths)
+        if name == "commit-msg":
+            return commit_msg(paths, args)
+        raise CommitledgerError(USAGE)
+    except Exception as exc:  # fail-open: the commit must not depend on us
+        if env.get("COMMITLEDGER_DEBUG"):
+            raise
+        detail = str(exc) if isinstance(exc, CommitledgerError) else f"{exc.__class__.__name__}: {exc}"
+        detail = " ".join(detail.split())[:300]
+        hook_name = argv[0] if argv else "hook"
+        if strict:
+            print(f"commitledger: error: {hook_name} failed ({detail}); strict mode refuses the commit", file=sys.stderr)
+            return 1
+        print(f"commitledger: warning: {hook_name} skipped ({detail}); commit left without AI-Usage", file=sys.stderr)
+        return 0
+
+
+def _source_args(args: list[str], env: Mapping[str, str]) -> tuple[Path, str, str]:
+    if not args:
+        raise CommitledgerError("prepare-commit-msg needs the commit message file")
+    source = args[1] if len(args) > 1 else env.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
+    sha = args[2] if len(args) > 2 else env.get("PRE_COMMIT_COMMIT_OBJECT_NAME", "")
+    return Path(args[0]), source, sha
+
+
+def replaying(git_dir: Path, source: str) -> bool:
+    """True while git replays commits (rebase, cherry-pick, revert, the sequencer).
+
+    A clean single-commit revert leaves none of the classic markers, only
+    ``MERGE_MSG`` (the message git prepared), which a plain ``commit -m``
+    never has.
+    """
+    if any((git_dir / name).exists() for name in _REPLAY_MARKERS):
+        return True
+    return source == "message" and (git_dir / "MERGE_MSG").exists()
+
+
+def amend_flag(environ: Mapping[str, str]) -> bool | None:
+    """Whether the ``git commit`` running this hook was given ``--amend``; None when unknowable.
+
+    git passes ``commit HEAD`` both for ``--amend`` and ``-C HEAD``, and a
+    plain ``message`` for ``--amend -m``: the ancestor process's arguments
+    are the only place the difference shows (Linux ``/proc``).
+    """
+    override = environ.get("COMMITLEDGER_AMEND")
+    if override in ("0", "1"):
+        return override == "1"
+    pid = os.getppid()
+    for _ in range(10):
+        if pid <= 1:
+            return None
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            return None
+        words = [a.decode("utf-8", "replace") for a in argv if a]
+        if words and os.path.basename(words[0]).startswith("git") and "commit" in words:
+            rest = words[words.index("commit") + 1 :]
+            for word in rest:
+                if word == "--":
+                    break
+                if len(word) >= 5 and "--amend".startswith(word):
+                    return True
+            return False
+        try:
+            pid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        except (ValueError, IndexError):
+            return None
+    return None
+
+
+def _comment_char(paths: object, environ: Mapping[str, str]) -> str:
+    """``core.commentChar`` (``#`` unless configured; asking git costs a process, so only then)."""
+    from commitledger.repo_paths import RepoPaths
+
+    assert isinstance(paths, RepoPaths)
+    candidates = [paths.common_dir / "config", Path(environ.get("HOME", "~")).expanduser() / ".gitconfig"]
+    if environ.get("GIT_CONFIG_GLOBAL"):
+        candidates.append(Path(environ["GIT_CONFIG_GLOBAL"]))
+    configured = False
+    for path in candidates:
+        try:
+            if "commentchar" in path.read_text(encoding="utf-8", errors="replace").lower():
+                configured = True
+                break
+        except OSError:
+            continue
+    if not configured:
+        return "#"
+    import subprocess
+
+    proc = subprocess.run(
+        ["git", "config", "core.commentChar"], cwd=paths.worktree, capture_output=True, text=True, check=False
+    )
+    value = proc.stdout.strip()
+    return value if value and value != "auto" else "#"
+
+
+def _read_message(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", errors="surrogateescape")
+
+
+def _write_message(path: Path, text: str) -> None:
+    path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+
+
+def prepare_commit_msg(paths: object, config: object, args: list[str], environ: Mapping[str, str]) -> int:
+    from commitledger import gitlite, msgedit, window
+    from commitledger.config import Config
+    from commitledger.repo_paths import RepoPaths
+    from commitledger.statefiles import StateLock
+    from commitledger.trailers import format_trailers, merge_lines, parse_usage_lines
+
+    assert isinstance(paths, RepoPaths) and isinstance(config, Config)
+    msgfile, source, sha = _source_args(args, environ)
+    state_dir = paths.state_dir
+    with StateLock(state_dir):
+        window.drop_staged(state_dir)
+        if source in ("merge", "squash") or replaying(paths.git_dir, source):
+            return 0
+        head = gitlite.head_sha(paths)
+        flag = amend_flag(environ) if head else False
+        if source == "commit":
+            amend = head is not None and flag is not False and gitlite.resolve(paths, sha or "HEAD") == head
+            if not amend:
+                return 0  # -c/-C: the reused message's usage belongs to its own commit
+        else:
+            amend = bool(flag)
+        from commitledger.pending import next_commit
+
+        nxt = next_commit(paths, config, environ)
+        text = _read_message(msgfile)
+        comment = _comment_char(paths, environ)
+        if amend:
+            old_message = gitlite.commit_message(paths, head) if head else None
+            old = parse_usage_lines(old_message or "")
+            if not nxt.lines and parse_usage_lines(text) == old and old:
+                return 0  # amend with nothing new: the trailers already in the message stay
+            final = merge_lines(old, nxt.lines)
+            if not final:
+                return 0
+            text = msgedit.strip_ours(text, comment)
+        else:
+            final = nxt.lines
+            if not final:
+                return 0
+            if source == "message" and msgedit.body_is_empty(text, comment):
+                return 0  # git aborts an empty message; trailers alone would make it a commit
+        trailer_lines = format_trailers(final)
+        _write_message(msgfile, msgedit.insert_trailers(text, trailer_lines, comment))
+        usage_lines = [t for t in trailer_lines if t.startswith("AI-Usage:")]
+        window.save_staged(state_dir, head, usage_lines, nxt.written())
+    return 0
+
+
+def commit_msg(paths: object, args: list[str]) -> int:
+    """After the editor: a message that is only our trailers becomes empty again, so git aborts it."""
+    from commitledger import msgedit
+
+    if not args:
+        raise CommitledgerError("commit-msg needs the commit message file")
+    msgfile = Path(args[0])
+    text = _read_message(msgfile)
+    comment = _comment_char(paths, os.environ)
+    if msgedit.body_is_empty(text, comment, ignore_ours=True) and not msgedit.body_is_empty(text, comment):
+        _write_message(msgfile, msgedit.strip_ours(text, comment))
+    return 0
+
+
+def post_commit(paths: object) -> int:
+    from commitledger import gitlite, window
+    from commitledger.repo_paths import RepoPaths
+    from commitledger.statefiles import StateLock
+
+    assert isinstance(paths, RepoPaths)
+    state_dir = paths.state_dir
+    if not (state_dir / window.STAGED_FILE).exists():
+        return 0
+    with StateLock(state_dir):
+        staged = window.load_staged(state_dir)
+        window.drop_staged(state_dir)
+        if not staged or not staged.get("keys"):
+            return 0
+        head = gitlite.head_sha(paths)
+        if head is None or head == staged.get("head"):
+            return 0
+        message = gitlite.commit_message(paths, head) or ""
+        if not all(line in message for line in staged.get("lines", [])):
+            return 0  # the commit that was made is not the one we prepared
+        win = window.Window.load(state_dir)
+        win.mark_recorded(staged["keys"])
+        win.save()
+    return 0

@@ -1,0 +1,111 @@
+"""What the next commit of this worktree would record: collect, attribute, window, aggregate.
+
+Shared by the hook (which writes it into the message) and ``commitledger
+usage`` (which only shows it). Both bring the window up to date with the
+logs (new bytes are read once, whoever reads them first) but neither marks
+anything recorded: only post-commit does that.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from commitledger.capture.base import Env
+from commitledger.collect import Collected, collect, save_index
+from commitledger.config import Config
+from commitledger.gitlite import committer_time, head_sha
+from commitledger.repo_paths import RepoPaths
+from commitledger.trailers import UsageLine
+from commitledger.window import Attributor, Contribution, Window, aggregate, contributions, recorded_row
+
+
+class LazyPrices:
+    """The price table, loaded on the first request that needs pricing.
+
+    A commit with no pending usage (or only usage the agent priced itself)
+    never pays for loading the table.
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None, environ: Mapping[str, str]) -> None:
+        self._overrides = overrides
+        self._environ = environ
+        self._table: Any = None
+        self.unpriced: set[str] = set()
+
+    @property
+    def table(self) -> Any:
+        if self._table is None:
+            from commitledger.pricing import load_prices
+
+            self._table = load_prices(self._overrides, self._environ)
+        return self._table
+
+    def cost(self, model: str, **tokens: int) -> float | None:
+        value = self.table.cost(model, **tokens)
+        if value is None:
+            self.unpriced.add(model)
+        return value  # type: ignore[no-any-return]
+
+
+def normalise(model: str) -> str:
+    from commitledger.pricing import normalise_model
+
+    return normalise_model(model)
+
+
+def reader_env(paths: RepoPaths, config: Config, environ: Mapping[str, str]) -> Env:
+    """Where the readers look: HOME and the environment, plus the paths named in the config."""
+    home = Path(environ.get("HOME") or os.path.expanduser("~"))
+    extra: dict[str, str] = {"worktree": str(paths.worktree)}
+    for name in ("aider_analytics_log", "copilot_otel_file"):
+        value = getattr(config, name)
+        if value:
+            path = Path(value).expanduser()
+            extra[name] = str(path if path.is_absolute() else paths.worktree / path)
+    return Env(home=home, environ=environ, extra=extra)
+
+
+@dataclass(slots=True)
+class Next:
+    """The next commit's usage: lines for the trailers, and what to mark recorded once it exists."""
+
+    window: Window
+    collected: Collected
+    items: list[Contribution] = field(default_factory=list)
+    lines: list[UsageLine] = field(default_factory=list)
+    prices: LazyPrices | None = None
+
+    def written(self) -> dict[str, list[Any]]:
+        return {c.slot: recorded_row(c) for c in self.items}
+
+
+def update_window(
+    paths: RepoPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
+) -> tuple[Window, Collected]:
+    """Read new log bytes into the window and save both; call under ``StateLock``."""
+    state_dir = paths.state_dir
+    window = Window.load(state_dir)
+    if window.fresh:
+        head = head_sha(paths)
+        window.floor = committer_time(paths, head) if head else None
+    env = reader_env(paths, config, environ)
+    collected = collect(state_dir, env, Attributor(paths.worktree, dict(environ)), agents)
+    window.ingest(collected.events)
+    collected.events = []  # ingested; do not keep a cold read's events alive
+    if window.dirty or window.fresh:
+        window.save()
+    save_index(state_dir, collected)
+    return window, collected
+
+
+def next_commit(
+    paths: RepoPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
+) -> Next:
+    window, collected = update_window(paths, config, environ, agents)
+    prices = LazyPrices(config.prices, environ)
+    items = contributions(window, prices)
+    lines = aggregate(items, normalise) if items else []
+    return Next(window, collected, items, lines, prices)
