@@ -1,0 +1,67 @@
+"""``commitledger doctor``: what commitledger finds here: agents, logs, hooks, prices."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from commitledger.repo_paths import find_repo
+
+
+def _hook_report(worktree: Path) -> list[str]:
+    from commitledger import hookfiles
+
+    lines: list[str] = []
+    directory = hookfiles.hooks_dir(worktree)
+    for name in ("pre-commit", *hookfiles.HOOKS):
+        kind = hookfiles.kind_of(directory / name)
+        if name == "pre-commit" and kind != "pre-commit":
+            continue
+        lines.append(f"  {name}: {kind}")
+    config = worktree / ".pre-commit-config.yaml"
+    if config.exists():
+        text = config.read_text(encoding="utf-8", errors="replace")
+        ids = [i for i in ("commitledger", "commitledger-post-commit") if f"id: {i}\n" in text + "\n" or f"id: {i} " in text]
+        lines.append(f"  .pre-commit-config.yaml: hook ids {', '.join(ids) if ids else 'none of ours'}")
+    return lines
+
+
+@click.command("doctor")
+def doctor() -> None:
+    """Report the agents and log directories found, bad lines, hooks, and prices."""
+    from commitledger.config import load_config
+    from commitledger.pending import next_commit
+    from commitledger.statefiles import StateLock
+
+    paths = find_repo(Path.cwd())
+    config = load_config(paths.worktree)
+    click.echo(f"worktree: {paths.worktree}")
+    click.echo(f"state:    {paths.state_dir}")
+    with StateLock(paths.state_dir):
+        nxt = next_commit(paths, config, os.environ)
+    click.echo("agents:")
+    for agent, stats in nxt.collected.stats.items():
+        found = [r for r in stats.roots if Path(r).exists()]
+        where = ", ".join(found) if found else f"no logs ({', '.join(stats.roots) or 'not configured'})"
+        problems = f", {stats.bad_lines} bad lines" if stats.bad_lines else ""
+        problems += f", {stats.unreadable} unreadable files" if stats.unreadable else ""
+        click.echo(f"  {agent}: {stats.files} files{problems} - {where}")
+    click.echo("hooks:")
+    for line in _hook_report(paths.worktree):
+        click.echo(line)
+    floor = nxt.window.floor
+    click.echo(f"window: {len(nxt.window.pending)} pending events, {len(nxt.lines)} agent/model pairs"
+               + ("" if floor is None else f", usage before {floor:.0f} (epoch) ignored"))
+    table = nxt.prices.table if nxt.prices is not None else None
+    if table is not None:
+        click.echo(f"prices: taken {table.taken} ({'; '.join(table.sources)})")
+        unpriced = sorted(
+            {e.entry.event.model for e in nxt.items if e.entry.event.kind == "request" and table.lookup(e.entry.event.model) is None}
+            | (nxt.prices.unpriced if nxt.prices else set())
+        )
+        if unpriced:
+            click.echo(f"unpriced models (no cost_usd written): {', '.join(unpriced)}")
+        else:
+            click.echo("unpriced models: none pending")

@@ -1,0 +1,64 @@
+"""The ledger as recorded in git: AI-Usage lines and AI markers of commits, for ``show``."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from commitledger.errors import CommitledgerError
+from commitledger.trailers import UsageLine, ai_markers, parse_usage_lines
+from commitledger.usage import Usage, sum_usage
+
+_FIELD = "\x1f"
+_RECORD = "\x1e"
+
+
+@dataclass(slots=True)
+class LedgerEntry:
+    sha: str
+    subject: str
+    author: str
+    lines: list[UsageLine] = field(default_factory=list)
+    markers: list[str] = field(default_factory=list)
+
+    def total(self) -> Usage:
+        total = sum_usage([line.usage for line in self.lines])
+        if any(line.usage.cost_usd is None and line.usage.has_tokens() for line in self.lines):
+            total.cost_usd = None
+        return total
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "commit": self.sha,
+            "subject": self.subject,
+            "usage": [{"agent": line.agent, "model": line.model, **line.usage.as_dict()} for line in self.lines],
+            "total": self.total().as_dict() if self.lines else None,
+            "markers": self.markers,
+        }
+
+
+def ledger(worktree: Path, rev: str | None, max_count: int = 20) -> list[LedgerEntry]:
+    """Commits of ``rev`` (one commit), a range (every commit in it) or HEAD's latest ``max_count``."""
+    args = ["git", "log", f"--format=%H{_FIELD}%an{_FIELD}%s{_FIELD}%B{_RECORD}"]
+    if rev is None:
+        args += [f"--max-count={max_count}", "HEAD"]
+    elif ".." in rev:
+        args += [rev]
+    else:
+        args += ["-1", rev]
+    proc = subprocess.run(args + ["--"], cwd=worktree, capture_output=True, text=True, errors="replace", check=False)
+    if proc.returncode != 0:
+        if rev is None and "does not have any commits" in proc.stderr:
+            return []
+        raise CommitledgerError(f"cannot read commits {rev or 'HEAD'!r}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'git log failed'}")
+    out: list[LedgerEntry] = []
+    for record in proc.stdout.split(_RECORD):
+        record = record.lstrip("\n")
+        if not record:
+            continue
+        sha, author, subject, body = (record.split(_FIELD, 3) + ["", "", ""])[:4]
+        markers = [m for m in ai_markers(body, author) if m != "ai-usage"]
+        out.append(LedgerEntry(sha, subject, author, parse_usage_lines(body), markers))
+    return out
