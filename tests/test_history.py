@@ -357,3 +357,24 @@ def test_load_history_counts_commits_parsed(r: Repo) -> None:
 def test_progress_is_silent_when_piped(r: Repo) -> None:
     out = run_cli("history", "--since", "all", cwd=r.path)
     assert out.stderr == ""
+
+
+def test_cache_is_stitched_across_windows_and_branches(r: Repo) -> None:
+    for i in range(6):
+        r.commit(f"Old {i}\n\n{usage(0.1)}")
+    middle = r.head()
+    r.now += timedelta(days=60)
+    for i in range(4):
+        r.commit(f"New {i}\n\n{usage(0.2)}")
+    recent = (r.now - timedelta(days=5)).date().isoformat()
+    narrow = run_cli("history", "--since", recent, "-v", "--format", "json", cwd=r.path)
+    assert "parsed 4 commits" in narrow.stderr  # only the window's stretch of the chain was read
+    wide = run_cli("history", "--since", "all", "-v", "--format", "json", cwd=r.path)
+    assert "parsed 7 commits in 1 git log run(s); 4 changes from the cache" in wide.stderr
+    uncached = run_cli("history", "--since", "all", "--no-cache", "--format", "json", cwd=r.path)
+    assert json.loads(wide.stdout) == json.loads(uncached.stdout)
+    git(r.path, "branch", "old", middle)  # a tip in the middle of a cached stretch
+    old = run_cli("history", "--since", "all", "--branch", "old", "-v", "--format", "json", cwd=r.path)
+    assert "parsed 0 commits" in old.stderr
+    assert [c["commit"] for c in json.loads(old.stdout)["changes"]][0] == middle
+    assert len(json.loads(old.stdout)["changes"]) == 7

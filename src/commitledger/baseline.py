@@ -27,11 +27,11 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
         return None
     summary = history.summary
     per_line = []
+    chain = history.chain
     for index in history.in_window:
-        facts = history.chain[index]
-        cost = facts.cost() if facts.ai else None
-        if cost is not None and facts.source_lines:
-            per_line.append(cost / facts.source_lines)
+        cost, lines = chain.cost[index], chain.source[index]
+        if chain.ai[index] and cost == cost and lines:  # NaN: cost unknown
+            per_line.append(cost / lines)
     return models.Baseline(
         days=days,
         ai_changes=summary["ai_merged"],

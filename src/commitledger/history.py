@@ -4,7 +4,7 @@ The pipeline: ``walk`` reads the first-parent chain (cached per change, see
 ``history_cache``), ``resolve_reverts`` replays every revert claim in
 history order, and ``summarise`` turns changes inside the window into the
 ``commitledger.history/1`` contract. Only ``walk`` and ``load_history`` do
-I/O; the rest are pure functions over ``ChangeFacts``.
+I/O; the rest are pure functions over the walked ``Chain``.
 
 Definitions (README, DESIGN.md):
 
@@ -32,15 +32,8 @@ from typing import Any, Callable, Iterator
 from commitledger import commitmsg
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
-from commitledger.history_cache import HistoryCache, facts_version
-from commitledger.history_scan import (
-    ChangeFacts,
-    ScanCounter,
-    first_parent_until,
-    git_base,
-    packed_cost_tokens,
-    scan_segment,
-)
+from commitledger.history_cache import Chain, HistoryCache, Segment, facts_version, segments_of
+from commitledger.history_scan import ScanCounter, first_parent_until, git_base, scan_segment
 from commitledger.notes import load_notes
 from commitledger.repo_paths import find_repo
 
@@ -120,18 +113,8 @@ def check_not_shallow(common_dir: Path) -> None:
 class Walk:
     """The chain read from the tip down to the window's start, newest first."""
 
-    chain: list[ChangeFacts]
+    chain: Chain
     counter: ScanCounter
-    cache: HistoryCache | None
-
-    def side_lookup(self, shas: list[str]) -> dict[str, bytes]:
-        """Side commit ids of the given changes: from this run's scan, else from the cache."""
-        by_sha = {c.sha: c for c in self.chain}
-        out = {s: by_sha[s].side for s in shas if s in by_sha and by_sha[s].side}
-        missing = [s for s in shas if s not in out and s in by_sha and by_sha[s].commits > 1]
-        if missing and self.cache is not None:
-            out.update(self.cache.side_of(missing))
-        return out
 
 
 def walk(
@@ -143,34 +126,68 @@ def walk(
     test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS,
     progress: Progress | None = None,
 ) -> Walk:
-    """Cached changes are reused; each uncached stretch of the chain costs one ``git log``."""
+    """Cached segments are reused; each uncached stretch of the chain costs one ``git log``.
+
+    Every cached segment is a run of consecutive chain commits, so once the
+    walk lands on a cached commit it takes the rest of that segment in one
+    slice and jumps to the segment's ``stop``.
+    """
     counter = ScanCounter()
-    known = cache.load() if cache is not None else {}
-    chain: list[ChangeFacts] = []
+    segments: list[Segment] = cache.load() if cache is not None else []
+    tips: dict[bytes, Segment] = {segment.sha[:20]: segment for segment in segments}
+
+    def find(raw: bytes) -> tuple[Segment, int] | None:
+        # Walks land on segment tips almost always; otherwise one memchr-speed search per segment.
+        segment = tips.get(raw)
+        if segment is not None:
+            return segment, 0
+        for segment in segments:
+            at = segment.sha.find(raw)
+            while at >= 0 and at % 20:
+                at = segment.sha.find(raw, at + 1)
+            if at >= 0:
+                return segment, at // 20
+        return None
+
+    def add(segment: Segment) -> None:
+        segments.append(segment)
+        tips[segment.sha[:20]] = segment
+
+    chain = Chain()
     current: str | None = tip
     while current is not None:
-        facts = known.get(current)
-        if facts is not None:
-            if since_ts is not None and facts.time < since_ts:
+        hit = find(bytes.fromhex(current))
+        if hit is not None:
+            segment, row = hit
+            end = segment.n
+            if since_ts is not None:
+                times = segment.time
+                end = next((i for i in range(row, segment.n) if times[i] < since_ts), segment.n)
+            chain.extend(segment, row, end)
+            counter.changes_cached += end - row
+            if end < segment.n:
                 break
-            chain.append(facts)
-            counter.changes_cached += 1
-            current = facts.first_parent
+            current = segment.stop
             continue
-        if not known and since_ts is None:
+        if not segments and since_ts is None:
             stop, by_age = None, False  # nothing cached and no window: one pass over everything
         else:
-            _, stop, by_age = first_parent_until(repo, current, known, since_ts)
-        segment = scan_segment(repo, current, stop, test_patterns, counter, progress)
+            _, stop, by_age = first_parent_until(repo, current, lambda sha: find(bytes.fromhex(sha)) is not None,
+                                                 since_ts)
+        scanned = scan_segment(repo, current, stop, test_patterns, counter, progress)
+        if not scanned:
+            break
+        fresh = segments_of(scanned, stop)
+        del scanned  # the segments hold the same facts as columns
         if cache is not None:
-            cache.store(segment)
-        for facts in segment:
-            known[facts.sha] = facts
-        chain.extend(segment)
-        if by_age or stop is None or not segment:
+            cache.store(fresh)
+        for segment in fresh:
+            add(segment)
+            chain.extend(segment)
+        if by_age or stop is None:
             break
         current = stop
-    return Walk(chain, counter, cache)
+    return Walk(chain, counter)
 
 
 # --- reverts ------------------------------------------------------------------------------
@@ -190,39 +207,48 @@ class RevertEvent:
         return self.parity % 2 == 1
 
 
-def locate(chain: list[ChangeFacts], shas: set[str], side_lookup: Callable[[list[str]], dict[str, bytes]]) -> dict[str, int]:
+def locate(chain: Chain, shas: set[str]) -> dict[str, int]:
     """Chain index of the change containing each (possibly abbreviated) commit id.
 
     Chain commits are matched first (exact, then by unique prefix); only ids
     still unknown make us read the side commits of merge changes, once, each
     checked against the wanted ids by set lookups per prefix length.
     """
-    position = {c.sha: i for i, c in enumerate(chain)}
+    if not shas:
+        return {}
+    raw = bytes(chain.sha)
+    position = {raw[i * 20 : i * 20 + 20]: i for i in range(len(chain))}
     found: dict[str, int] = {}
     ordered: list[str] | None = None
     for ref in shas:
-        if ref in position:
-            found[ref] = position[ref]
-        elif len(ref) < 40:
+        if len(ref) == 40:
+            try:
+                at_index = position.get(bytes.fromhex(ref))
+            except ValueError:
+                continue
+            if at_index is not None:
+                found[ref] = at_index
+        elif len(ref) >= 4:
             if ordered is None:
-                ordered = sorted(position)
+                ordered = sorted(raw[i * 20 : i * 20 + 20].hex() for i in range(len(chain)))
             at = bisect.bisect_left(ordered, ref)
             if at < len(ordered) and ordered[at].startswith(ref) and not (
                 at + 1 < len(ordered) and ordered[at + 1].startswith(ref)
             ):
-                found[ref] = position[ordered[at]]
+                found[ref] = position[bytes.fromhex(ordered[at])]
     missing = shas - found.keys()
     if missing:
         lengths = sorted({len(ref) for ref in missing})
-        merges = [c.sha for c in chain if c.commits > 1]
-        for sha, blob in side_lookup(merges).items():
-            text = blob.hex()
+        for i in range(len(chain)):
+            if chain.commits[i] <= 1:
+                continue
+            text = chain.side(i).hex()
             for start in range(0, len(text), 40):
                 commit = text[start : start + 40]
                 for length in lengths:
                     key = commit[:length]
                     if key in missing:
-                        found[key] = position[sha]
+                        found[key] = i
                         missing.discard(key)
             if not missing:
                 break
@@ -234,7 +260,7 @@ def _normal_title(title: str) -> str:
     return (title[:cut] if cut > 0 and title.endswith(")") else title).strip()
 
 
-def resolve_reverts(chain: list[ChangeFacts], side_lookup: Callable[[list[str]], dict[str, bytes]]) -> list[RevertEvent]:
+def resolve_reverts(chain: Chain) -> list[RevertEvent]:
     """Every revert and re-land, oldest first, each resolved to the original change it affects.
 
     A claim names a commit (``This reverts commit <sha>``) or a PR
@@ -244,21 +270,31 @@ def resolve_reverts(chain: list[ChangeFacts], side_lookup: Callable[[list[str]],
     claim, a ``Revert "…"``/``Reapply "…"`` subject falls back to the PR
     number or title it wraps.
     """
-    located = locate(chain, {r.sha for c in chain for r in (c.reverts or ()) if r.sha}, side_lookup)
-    by_pr: dict[int, list[int]] = {}
-    for index in range(len(chain) - 1, -1, -1):  # oldest first, so lists are in descending index order
-        pr = chain[index].pr
-        if pr is not None:
-            by_pr.setdefault(pr, []).append(index)
-    by_title: dict[str, list[int]] | None = None  # built only if a subject fallback needs it
+    candidates = sorted(chain.sparse, reverse=True)  # oldest first
+    if not candidates:
+        return []
+    refs = {i: chain.reverts(i) or [] for i in candidates}
+    located = locate(chain, {r.sha for claims in refs.values() for r in claims if r.sha})
+    by_pr: dict[int, list[int]] | None = None
+    by_title: dict[str, list[int]] | None = None
+
+    def prs() -> dict[int, list[int]]:
+        nonlocal by_pr
+        if by_pr is None:
+            by_pr = {}
+            numbers = chain.pr
+            for index in range(len(chain) - 1, -1, -1):  # oldest first: lists descend
+                if numbers[index] >= 0:
+                    by_pr.setdefault(numbers[index], []).append(index)
+        return by_pr
 
     def titles() -> dict[str, list[int]]:
         nonlocal by_title
         if by_title is None:
             by_title = {}
             for index in range(len(chain) - 1, -1, -1):
-                if chain[index].revert_depth == 0:
-                    by_title.setdefault(_normal_title(chain[index].title), []).append(index)
+                if chain.depth[index] == 0:
+                    by_title.setdefault(_normal_title(chain.title(index)), []).append(index)
         return by_title
 
     def newest_before(indices: list[int] | None, index: int) -> int | None:
@@ -273,20 +309,21 @@ def resolve_reverts(chain: list[ChangeFacts], side_lookup: Callable[[list[str]],
 
     resolved: dict[int, tuple[int, int]] = {}  # reverter -> (original change, parity)
     events: list[RevertEvent] = []
-    for index in range(len(chain) - 1, -1, -1):
-        facts = chain[index]
+    for index in candidates:
         claims: list[tuple[str, int, int]] = []  # (by, target, parity to target)
-        for ref in facts.reverts or ():
-            target = located.get(ref.sha) if ref.sha else newest_before(by_pr.get(ref.pr or -1), index)
+        for ref in refs[index]:
+            target = located.get(ref.sha) if ref.sha else newest_before(prs().get(ref.pr or -1), index)
             if target is not None and target > index:
                 claims.append((ref.by, target, 1))
-        if not claims and facts.revert_depth > 0 and facts.inner_title:
-            wrapped_pr = commitmsg.pr_number(facts.inner_title)
-            target = newest_before(by_pr.get(wrapped_pr), index) if wrapped_pr is not None else None
+        inner = chain.sparse[index][1]
+        depth = chain.depth[index]
+        if not claims and depth > 0 and inner:
+            wrapped_pr = commitmsg.pr_number(inner)
+            target = newest_before(prs().get(wrapped_pr), index) if wrapped_pr is not None else None
             if target is None:
-                target = newest_before(titles().get(_normal_title(facts.inner_title)), index)
-            if target is not None and chain[target].revert_depth == 0:
-                claims.append((facts.sha, target, facts.revert_depth))
+                target = newest_before(titles().get(_normal_title(inner)), index)
+            if target is not None and chain.depth[target] == 0:
+                claims.append((chain.sha_at(index), target, depth))
         for by, target, parity in dict.fromkeys(claims):
             seen = {index}
             while target in resolved and target not in seen:
@@ -305,12 +342,12 @@ class RevertState:
     reverter: int
 
 
-def final_states(chain: list[ChangeFacts], events: list[RevertEvent]) -> dict[int, RevertState]:
+def final_states(chain: Chain, events: list[RevertEvent]) -> dict[int, RevertState]:
     """Which changes stay reverted at the tip (a later re-land clears the revert)."""
     state: dict[int, RevertState] = {}
     for event in events:
         if event.reverts:
-            state[event.target] = RevertState(event.by, chain[event.reverter].time, event.reverter)
+            state[event.target] = RevertState(event.by, chain.time[event.reverter], event.reverter)
         else:
             state.pop(event.target, None)
     return state
@@ -328,13 +365,13 @@ class Abandoned:
     tokens: int
 
 
-def _abandoned(notes: dict[str, dict[str, Any]], chain: list[ChangeFacts], located: dict[str, int]) -> list[Abandoned]:
+def _abandoned(notes: dict[str, dict[str, Any]], chain: Chain, located: dict[str, int]) -> list[Abandoned]:
     out: list[Abandoned] = []
     for commit, note in notes.items():
         entries = note.get("abandoned") or []
         if not entries or commit not in located:
             continue
-        fallback = chain[located[commit]].time
+        fallback = chain.time[located[commit]]
         for entry in entries:
             when = _timestamp(entry.get("closed_at")) or fallback
             cost = entry.get("cost_usd")
@@ -374,7 +411,7 @@ class History:
     tip: str
     since: str | None
     until: str | None
-    chain: list[ChangeFacts]
+    chain: Chain
     states: dict[int, RevertState]
     in_window: list[int]
     notes: dict[str, dict[str, Any]]
@@ -442,40 +479,30 @@ class History:
         yield '  "summary": ' + json.dumps(self.summary_model().model_dump(), indent=2).replace("\n", "\n  ") + "\n}\n"
 
 
-def _cost(facts: ChangeFacts) -> float | None:
-    return facts.cost()
-
-
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 6) if values else None
 
 
 def summarise(
-    chain: list[ChangeFacts],
+    chain: Chain,
     states: dict[int, RevertState],
     in_window: list[int],
     abandoned: list[Abandoned],
 ) -> dict[str, Any]:
     """The summary figures of DESIGN.md for the changes at ``in_window`` (indices into ``chain``)."""
     merged = len(in_window)
-    ai = [i for i in in_window if chain[i].ai]
+    flags, costs, used, source, times = chain.ai, chain.cost, chain.tokens, chain.source, chain.time
+    ai = [i for i in in_window if flags[i]]
     reverted = [i for i in in_window if i in states]
     ai_reverted = [i for i in ai if i in states]
-    ai_costs: list[float] = []
-    tokens = lines = 0
-    for i in ai:
-        if chain[i].usage is None:
-            continue
-        cost, used = packed_cost_tokens(chain[i].usage)
-        if cost is not None:
-            ai_costs.append(cost)
-        if used:
-            tokens += used
-            lines += chain[i].source_lines
+    ai_costs = [costs[i] for i in ai if costs[i] == costs[i]]  # NaN (unknown) is not equal to itself
+    with_tokens = [i for i in ai if used[i]]
+    tokens = sum(used[i] for i in with_tokens)
+    lines = sum(source[i] for i in with_tokens)
     abandoned_cost = sum(a.cost_usd or 0.0 for a in abandoned)
     survivors = len(ai) - len(ai_reverted)
     spent = sum(ai_costs) + abandoned_cost
-    hours = [(states[i].at - chain[i].time) / 3600 for i in reverted]
+    hours = [(states[i].at - times[i]) / 3600 for i in reverted]
     others = merged - len(ai)
     return {
         "merged": merged,
@@ -493,9 +520,11 @@ def summarise(
     }
 
 
-def window_indices(chain: list[ChangeFacts], since_ts: int | None, until_ts: int | None) -> list[int]:
-    return [i for i, c in enumerate(chain)
-            if (since_ts is None or c.time >= since_ts) and (until_ts is None or c.time <= until_ts)]
+def window_indices(chain: Chain, since_ts: int | None, until_ts: int | None) -> list[int]:
+    times = chain.time
+    low = since_ts if since_ts is not None else -(2**63)
+    high = until_ts if until_ts is not None else 2**63 - 1
+    return [i for i in range(len(chain)) if low <= times[i] <= high]
 
 
 def load_history(
@@ -520,10 +549,10 @@ def load_history(
     try:
         walked = walk(paths.worktree, tip, since_ts, cache=cache, test_patterns=tuple(test_patterns), progress=progress)
         chain = walked.chain
-        events = resolve_reverts(chain, walked.side_lookup)
+        events = resolve_reverts(chain)
         states = final_states(chain, events)
         notes = load_notes(paths.worktree)
-        noted = locate(chain, set(notes), walked.side_lookup) if notes else {}
+        noted = locate(chain, set(notes)) if notes else {}
     finally:
         if cache is not None:
             cache.close()
@@ -582,14 +611,14 @@ def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange
     try:
         walked = walk(paths.worktree, tip, None, cache=cache)
         chain = walked.chain
-        events = resolve_reverts(chain, walked.side_lookup)
+        events = resolve_reverts(chain)
     finally:
         cache.close()
     out: list[RevertedChange] = []
     for event in events:
-        if not event.reverts or chain[event.reverter].sha not in pushed:
+        if not event.reverts or chain.sha_at(event.reverter) not in pushed:
             continue
         target = chain[event.target]
         out.append(RevertedChange(pr=target.pr, commit=target.sha, reverted_by=event.by,
-                                  reverted_at=iso(chain[event.reverter].time), ai_cost_usd=_cost(target)))
+                                  reverted_at=iso(chain.time[event.reverter]), ai_cost_usd=target.cost))
     return out

@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from commitledger import commitmsg
 from commitledger.errors import CommitledgerError
@@ -90,7 +90,6 @@ class ChangeFacts:
     """Everything about one merged change that depends only on its commits."""
 
     sha: str
-    first_parent: str | None
     time: int  # committer time of the chain commit: when the change reached the branch
     title: str
     pr: int | None
@@ -104,7 +103,9 @@ class ChangeFacts:
     reverts: list[RevertRef] | None = None
     revert_depth: int = 0  # 'Revert "' wrappers on the subject (Reapply counts 2)
     inner_title: str | None = None  # the subject without those wrappers (None when depth is 0)
-    side: bytes = b""  # binary ids of the other commits the change brought in (scanned this run only)
+    side: bytes = b""  # binary ids of the other commits the change brought in
+    cost: float | None = None  # AI cost from the usage (kept apart: the summary reads only these two)
+    tokens: int = 0
 
     @property
     def lines(self) -> int:
@@ -113,9 +114,6 @@ class ChangeFacts:
     def usage_object(self) -> Usage | None:
         return unpack_usage(self.usage) if self.usage is not None else None
 
-    def cost(self) -> float | None:
-        return packed_cost_tokens(self.usage)[0] if self.usage is not None else None
-
 
 # --- AI-Usage lines, fast -----------------------------------------------------------------
 
@@ -123,6 +121,9 @@ _DEC = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 # trailers._USAGE_LINE without its lazy ".*?[ \t]*$" tail (5x slower in CPython's engine); the
 # surrounding blanks it trims are dropped by split() anyway.
 _LINE = re.compile(r"^[ \t]*ai-usage[ \t]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
+# The fields we read, as whole whitespace-separated tokens cut at their first "=" (what split() and
+# partition("=") do), found in C instead of a Python loop over every token.
+_FIELD = re.compile(r"(?<!\S)(agent|model|cost_usd|" + "|".join(COUNT_FIELDS) + r")=(\S*)")
 
 
 def message_usage(message: str) -> list[Any] | None:
@@ -137,7 +138,7 @@ def message_usage(message: str) -> list[Any] | None:
     total: list[Any] | None = None
     for match in _LINE.finditer(message):
         # Keys are case-insensitive; lowering the values too changes nothing we read (digits, non-empty names).
-        fields = dict(token.split("=", 1) for token in match.group(1).lower().split() if "=" in token)
+        fields = dict(_FIELD.findall(match.group(1).lower()))
         if not fields.get("agent") or not fields.get("model"):
             continue
         vec: list[Any] = [None] * 9
@@ -153,6 +154,17 @@ def message_usage(message: str) -> list[Any] | None:
             total = vec + [complete]
         else:
             add_vectors(total, vec + [complete])
+    return total
+
+
+def _sum_packed(blob: bytes | None, vec: list[Any]) -> list[Any]:
+    """A packed usage plus a vector, as a vector (changes stay packed while the scan runs: less memory)."""
+    if blob is None:
+        return vec
+    values = _PACK.unpack(blob)
+    total: list[Any] = [None if v == _NONE else v for v in values[:8]]
+    total += [None if math.isnan(values[8]) else values[8], values[9]]
+    add_vectors(total, vec)
     return total
 
 
@@ -285,11 +297,18 @@ def _read_all(handle: IO[bytes], into: list[bytes]) -> None:
 
 
 def _numstat_blocks(data: bytes) -> Iterator[tuple[str, str]]:
-    """(sha, numstat text) of each commit in ``git log --format=%x00%H --numstat`` output."""
-    for block in data.decode("utf-8", "replace").split("\x00"):
-        if block:
-            sha, _, numstat = block.partition("\n")
-            yield sha.strip(), numstat
+    """(sha, numstat text) of each commit in ``git log --format=%x00%H --numstat`` output.
+
+    Walks the bytes with ``find`` rather than decoding and splitting the whole
+    output at once, which tripled its size in memory on large histories.
+    """
+    pos = data.find(b"\x00")
+    while pos >= 0:
+        end = data.find(b"\x00", pos + 1)
+        block = data[pos + 1 : end if end >= 0 else len(data)].decode("utf-8", "replace")
+        sha, _, numstat = block.partition("\n")
+        yield sha.strip(), numstat
+        pos = end
 
 
 def scan_segment(
@@ -324,7 +343,6 @@ def scan_segment(
     )
     assert proc.stdout is not None
     changes: list[ChangeFacts] = []
-    vectors: dict[int, list[Any]] = {}  # change index -> usage summed so far
     side: dict[int, bytearray] = {}
     pending: dict[str, int] = {}  # commit -> index of the oldest chain commit proposing it as its own
     next_chain: str | None = tip
@@ -347,12 +365,11 @@ def scan_segment(
                 kind = "merge" if len(parents) > 1 else ("squash" if pr is not None else "direct")
                 depth, inner = commitmsg.revert_depth(subject) if "evert" in subject or "eapply" in subject else (0, "")
                 changes.append(ChangeFacts(
-                    sha=sha, first_parent=parents[0] if parents else None, time=int(ctime or 0),
-                    title=_title(kind, subject, message), pr=pr, kind=kind, ai=ai, usage=None,
+                    sha=sha, time=int(ctime or 0),
+                    title=_title(kind, subject, message), pr=pr, kind=kind, ai=ai,
+                    usage=pack_usage(usage) if usage is not None else None,
                     reverts=refs, revert_depth=depth, inner_title=inner if depth else None,
                 ))
-                if usage is not None:
-                    vectors[index] = usage
                 next_chain = parents[0] if parents else None
                 for parent in parents[1:]:
                     if pending.get(parent, -1) < index:
@@ -366,10 +383,7 @@ def scan_segment(
             if ai:
                 owner.ai = True
             if usage is not None:
-                if owner_index in vectors:
-                    add_vectors(vectors[owner_index], usage)
-                else:
-                    vectors[owner_index] = usage
+                owner.usage = pack_usage(_sum_packed(owner.usage, usage))
             if refs:
                 owner.reverts = (owner.reverts or []) + refs
             side.setdefault(owner_index, bytearray()).extend(bytes.fromhex(sha))
@@ -385,8 +399,9 @@ def scan_segment(
     if code != 0:
         lines = err.strip().splitlines()
         raise CommitledgerError(f"git log failed: {lines[-1] if lines else code}")
-    for index, vec in vectors.items():
-        changes[index].usage = pack_usage(vec)
+    for facts in changes:
+        if facts.usage is not None:
+            facts.cost, facts.tokens = packed_cost_tokens(facts.usage)
     for index, blob in side.items():
         changes[index].side = bytes(blob)
     by_sha = {c.sha: c for c in changes}
@@ -402,8 +417,10 @@ def scan_segment(
     return changes
 
 
-def first_parent_until(repo: Path, tip: str, known: set[str] | dict, since_ts: int | None) -> tuple[list[str], str | None, bool]:  # type: ignore[type-arg]
-    """Walk the first-parent chain from ``tip`` until a commit in ``known`` or older than ``since_ts``.
+def first_parent_until(
+    repo: Path, tip: str, known: Callable[[str], bool], since_ts: int | None
+) -> tuple[list[str], str | None, bool]:
+    """Walk the first-parent chain from ``tip`` until a ``known`` commit or one older than ``since_ts``.
 
     Returns the uncached chain commits, the commit we stopped at (``None`` at
     the root) and whether we stopped because of age. The git process is
@@ -419,7 +436,7 @@ def first_parent_until(repo: Path, tip: str, known: set[str] | dict, since_ts: i
     try:
         for line in proc.stdout:
             stamp, _, sha = line.strip().partition(" ")
-            if sha in known:
+            if known(sha):
                 stop = sha
                 break
             if since_ts is not None and int(stamp) < since_ts:

@@ -22,7 +22,6 @@ from typing import Any, Callable
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from commitledger.history import History, iso
-from commitledger.history_scan import packed_cost_tokens
 
 CHART_W = 720
 CHART_H = 220
@@ -80,15 +79,14 @@ def weekly_cost(history: History) -> list[tuple[datetime, float | None, float, i
     """Per week: cost per merged change (None when no AI-assisted change survived), AI spend, survivors."""
     weeks: dict[datetime, list[float]] = {}
     survivors: dict[datetime, int] = {}
+    chain = history.chain
     for index in history.in_window:
-        facts = history.chain[index]
-        if not facts.ai:
+        if not chain.ai[index]:
             continue
-        week = _week(facts.time)
+        week = _week(chain.time[index])
         spent = weeks.setdefault(week, [0.0])
-        if facts.usage is not None:
-            cost, _ = packed_cost_tokens(facts.usage)
-            spent[0] += cost or 0.0
+        if chain.cost[index] == chain.cost[index]:  # NaN: unknown
+            spent[0] += chain.cost[index]
         if index not in history.states:
             survivors[week] = survivors.get(week, 0) + 1
     for entry in history.abandoned:
@@ -130,14 +128,11 @@ def bar_chart(values: list[tuple[str, float | None, str]], axis: Callable[[float
 def costliest(history: History, count: int = 10) -> list[dict[str, Any]]:
     """The costliest changes of the window with what became of them."""
     ranked = []
+    chain = history.chain
     for index in history.in_window:
-        facts = history.chain[index]
-        if facts.usage is None:
-            continue
-        cost, tokens = packed_cost_tokens(facts.usage)
-        if cost is None:
-            continue
-        ranked.append((cost, index, tokens))
+        cost = chain.cost[index]
+        if cost == cost:  # NaN: unknown
+            ranked.append((cost, index, chain.tokens[index]))
     ranked.sort(key=lambda item: (-item[0], item[1]))
     out = []
     for cost, index, tokens in ranked[:count]:
@@ -172,9 +167,11 @@ def mi_trend(history: History) -> tuple[Chart, list[dict[str, Any]], int]:
     weeks: dict[datetime, list[float]] = {}
     drops: list[dict[str, Any]] = []
     noted = 0
-    for index in history.in_window:
-        facts = history.chain[index]
-        note = history.notes.get(facts.sha, {}).get("change") or {}
+    chain = history.chain
+    noted_at = {chain.sha_at(i): i for i in history.in_window} if history.notes else {}
+    for sha in sorted((s for s in history.notes if s in noted_at), key=lambda s: noted_at[s]):
+        index = noted_at[sha]
+        note = history.notes[sha].get("change") or {}
         files = (note.get("maintainability") or {}).get("files") if isinstance(note.get("maintainability"), dict) else None
         if not isinstance(files, list):
             continue
@@ -187,10 +184,10 @@ def mi_trend(history: History) -> tuple[Chart, list[dict[str, Any]], int]:
                 values.append(float(after))
                 if isinstance(before, (int, float)) and not isinstance(before, bool) and after < before:
                     drops.append({"path": str(entry.get("path", "")), "before": f"{before:.1f}", "after": f"{after:.1f}",
-                                  "drop": before - after, "commit": facts.sha[:10], "title": facts.title})
+                                  "drop": before - after, "commit": sha[:10], "title": chain.title(index)})
         if values:
             noted += 1
-            weeks.setdefault(_week(facts.time), []).extend(values)
+            weeks.setdefault(_week(chain.time[index]), []).extend(values)
     chart = Chart()
     if weeks:
         ordered = sorted(weeks)
