@@ -12,7 +12,7 @@ The window, kept in ``state_dir``:
 - ``pending.json``: events of this worktree not yet written into a commit,
   one per (agent, key), the heaviest by ``UsageEvent.weight`` (the final row
   of a streamed response), plus the ``floor`` time;
-- ``recorded.json``: keys already written into a commit, with the usage
+- ``recorded/NN.json``: keys already written into a commit, with the usage
   written. A later, bigger row of a recorded key (a streamed response whose
   final row landed after the commit) adds only the difference; a re-read of
   old bytes (a replaced or truncated log) adds nothing.
@@ -44,7 +44,11 @@ from commitledger.trailers import UsageLine
 from commitledger.usage import Usage
 
 PENDING_FILE = "pending.json"
-RECORDED_FILE = "recorded.json"
+RECORDED_DIR = "recorded"
+# Recorded keys are sharded so a commit with a few new events reads a few
+# small files, not every key recorded in the grace period.
+SHARDS = 64
+PRUNE_EVERY = 86400.0
 STAGED_FILE = "staged.json"
 STATE_VERSION = 1
 # Recorded keys are kept this long after their event time (a month-old
@@ -133,6 +137,54 @@ class Contribution:
     new: bool  # first time this key is written (counts a request/prompt/tool)
 
 
+def _shard(name: str) -> int:
+    import zlib
+
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+class Recorded:
+    """Keys already written into commits, with the usage written; shards load on first use."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._shards: dict[int, dict[str, list[Any]]] = {}
+        self._dirty: set[int] = set()
+
+    def _load(self, shard: int) -> dict[str, list[Any]]:
+        data = self._shards.get(shard)
+        if data is None:
+            loaded = load_json(self.directory / f"{shard:02d}.json", {})
+            data = self._shards[shard] = loaded if isinstance(loaded, dict) else {}
+        return data
+
+    def get(self, name: str) -> list[Any] | None:
+        return self._load(_shard(name)).get(name)
+
+    def set(self, name: str, rec: list[Any]) -> None:
+        shard = _shard(name)
+        self._load(shard)[name] = rec
+        self._dirty.add(shard)
+
+    def prune(self, limit: float) -> float | None:
+        """Drop keys whose event time is before ``limit``; the latest dropped time (the new floor)."""
+        latest: float | None = None
+        for shard in range(SHARDS):
+            data = self._load(shard)
+            old = [name for name, rec in data.items() if (rec[6] or 0) < limit]
+            for name in old:
+                when = data.pop(name)[6] or 0
+                latest = when if latest is None or when > latest else latest
+            if old:
+                self._dirty.add(shard)
+        return latest
+
+    def save(self) -> None:
+        for shard in sorted(self._dirty):
+            save_json(self.directory / f"{shard:02d}.json", self._shards[shard])
+        self._dirty.clear()
+
+
 @dataclass(slots=True)
 class Window:
     state_dir: Path
@@ -140,7 +192,11 @@ class Window:
     pending: dict[str, Entry] = field(default_factory=dict)
     fresh: bool = False  # no window existed before this run
     dirty: bool = False
-    _recorded: dict[str, list[Any]] | None = None
+    pruned_at: float = 0.0
+    recorded: Recorded = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recorded = Recorded(self.state_dir / RECORDED_DIR)
 
     @classmethod
     def load(cls, state_dir: Path) -> Window:
@@ -154,23 +210,20 @@ class Window:
             except (TypeError, IndexError):
                 continue
         floor = data.get("floor")
-        return cls(state_dir, floor if isinstance(floor, (int, float)) else None, pending)
+        pruned_at = data.get("pruned_at")
+        window = cls(state_dir, floor if isinstance(floor, (int, float)) else None, pending)
+        window.pruned_at = float(pruned_at) if isinstance(pruned_at, (int, float)) else 0.0
+        return window
 
     def save(self) -> None:
-        if self._recorded is not None and self.dirty:
-            save_json(self.state_dir / RECORDED_FILE, self._recorded)
+        self.recorded.save()
         events = {name: [e.event.to_json(), e.recorded, e.counts] for name, e in self.pending.items()}
-        save_json(self.state_dir / PENDING_FILE, {"version": STATE_VERSION, "floor": self.floor, "events": events})
+        save_json(
+            self.state_dir / PENDING_FILE,
+            {"version": STATE_VERSION, "floor": self.floor, "pruned_at": self.pruned_at, "events": events},
+        )
         self.fresh = False
         self.dirty = False
-
-    @property
-    def recorded(self) -> dict[str, list[Any]]:
-        """Loaded only when needed: a commit with nothing new never reads it."""
-        if self._recorded is None:
-            data = load_json(self.state_dir / RECORDED_FILE, {})
-            self._recorded = data if isinstance(data, dict) else {}
-        return self._recorded
 
     def ingest(self, events: Iterable[UsageEvent]) -> int:
         """Add attributed events; returns how many changed the pending set."""
@@ -203,9 +256,8 @@ class Window:
 
     def mark_recorded(self, written: dict[str, list[Any]], now: float | None = None) -> None:
         """Post-commit: the keys a commit now holds become recorded; pending keeps only what grew since."""
-        recorded = self.recorded
         for name, rec in written.items():
-            recorded[name] = rec
+            self.recorded.set(name, rec)
             entry = self.pending.get(name)
             if entry is None:
                 continue
@@ -213,17 +265,17 @@ class Window:
                 entry.recorded = rec
             else:
                 del self.pending[name]
-        self.prune(now if now is not None else time.time())
+        now = now if now is not None else time.time()
+        if now - self.pruned_at >= PRUNE_EVERY:
+            self.prune(now)
         self.dirty = True
 
     def prune(self, now: float) -> None:
         """Forget recorded keys older than the grace period; the floor rises past them."""
-        limit = now - GRACE_SECONDS
-        old = [name for name, rec in self.recorded.items() if (rec[6] or 0) < limit]
-        for name in old:
-            when = self.recorded.pop(name)[6] or 0
-            if self.floor is None or when > self.floor:
-                self.floor = when
+        latest = self.recorded.prune(now - GRACE_SECONDS)
+        if latest is not None and (self.floor is None or latest > self.floor):
+            self.floor = latest
+        self.pruned_at = now
 
 
 def _weight(rec: list[Any]) -> tuple[int, int]:
