@@ -21,11 +21,12 @@ unreadable and never stops the others.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader
 from commitledger.statefiles import load_json, save_json
@@ -55,6 +56,48 @@ class Collected:
     stats: dict[str, ReaderStats] = field(default_factory=dict)
     index: dict[str, Any] = field(default_factory=dict)  # the updated index, saved by ``save_index``
     dirty: bool = False
+
+
+class _RecordingEnviron(Mapping[str, str]):
+    """The environment, noting which variables a reader looked at.
+
+    A reader's roots and listing depend only on those variables (plus HOME
+    and the config paths): when they are unchanged and no directory changed,
+    the cached listing is used without importing the reader at all.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.seen: dict[str, str | None] = {}
+
+    def __getitem__(self, key: str) -> str:
+        value = self._environ.get(key)
+        self.seen[key] = value
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        return len(self._environ)
+
+
+def _env_fingerprint(env: Env, seen: Mapping[str, str | None]) -> list[Any]:
+    return [str(env.home), sorted(env.extra.items()), sorted(seen.items())]
+
+
+def _fingerprint_holds(env: Env, cached: Any) -> bool:
+    """Same HOME, config paths and values of every variable the reader looked at last time."""
+    if not isinstance(cached, list) or len(cached) != 3 or not isinstance(cached[2], list):
+        return False
+    try:
+        seen = {key: value for key, value in cached[2]}
+    except (TypeError, ValueError):
+        return False
+    current = _env_fingerprint(env, {key: env.environ.get(key) for key in seen})
+    return bool(json.loads(json.dumps(current)) == cached)
 
 
 def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
@@ -108,17 +151,6 @@ def _signature_holds(signature: list[list[Any]]) -> bool:
     return True
 
 
-def _list_files(reader: Reader, env: Env, roots: list[Path], cached: Any, now: float) -> tuple[list[str], Any, bool]:
-    """The reader's files, from the cached listing when no directory changed."""
-    if isinstance(cached, dict) and isinstance(cached.get("sig"), list) and isinstance(cached.get("files"), list):
-        if [r[0] for r in cached["sig"][: len(roots)]] == [str(r) for r in roots] and _signature_holds(cached["sig"]):
-            return cached["files"], cached, True
-    signature = _dir_signature(roots, now)
-    files = [str(p) for p in reader.files(env)]
-    listing = {"sig": signature, "files": files} if signature is not None else None
-    return files, listing, False
-
-
 def collect(
     state_dir: Path,
     env: Env,
@@ -140,14 +172,39 @@ def collect(
     now = time.time()
     changed = False
     for agent in agents if agents is not None else READERS:
-        reader = load_reader(agent)
         stats = out.stats[agent] = ReaderStats()
         state = readers_state.get(agent)
         if not isinstance(state, dict):
             state = {}
-        roots = reader.roots(env)
-        stats.roots = [str(r) for r in roots]
-        files, listing, from_cache = _list_files(reader, env, roots, state.get("listing"), now)
+        loaded: list[Reader] = []
+        recording = _RecordingEnviron(env.environ)
+        reader_env = Env(env.home, recording, env.extra)
+
+        def get_reader(agent: str = agent, loaded: list[Reader] = loaded, reader_env: Env = reader_env) -> Reader:
+            """The reader, imported on first need; its roots() runs first (some learn paths there)."""
+            if not loaded:
+                loaded.append(load_reader(agent))
+                loaded[0].roots(reader_env)
+            return loaded[0]
+
+        listing = state.get("listing")
+        if (
+            isinstance(listing, dict)
+            and _fingerprint_holds(env, state.get("env"))
+            and isinstance(listing.get("sig"), list)
+            and isinstance(listing.get("files"), list)
+            and _signature_holds(listing["sig"])
+        ):
+            files, from_cache = listing["files"], True
+            stats.roots = list(listing.get("roots", []))
+        else:
+            reader = get_reader()
+            roots = reader.roots(reader_env)
+            stats.roots = [str(r) for r in roots]
+            signature = _dir_signature(roots, now)
+            files = [str(p) for p in reader.files(reader_env)]
+            listing = {"sig": signature, "files": files, "roots": stats.roots} if signature is not None else None
+            from_cache = False
         stats.listed_from_cache = from_cache
         old_files: dict[str, Any] = state.get("files") if isinstance(state.get("files"), dict) else {}
         new_files: dict[str, Any] = {}
@@ -172,6 +229,7 @@ def collect(
                 continue
             file_changed = True
             path = Path(name)
+            reader = get_reader()
             fresh = (
                 record is None
                 or not reader.incremental(path)
@@ -197,7 +255,11 @@ def collect(
                     out.events.append(event)
         if file_changed or len(new_files) != len(old_files):
             changed = True
-            readers_state[agent] = {"listing": listing, "files": new_files}
+            readers_state[agent] = {
+                "listing": listing,
+                "files": new_files,
+                "env": _env_fingerprint(env, recording.seen) if not from_cache else state.get("env"),
+            }
     out.index = index
     out.dirty = changed
     return out

@@ -12,7 +12,6 @@ repository) falls back to one ``git`` process.
 from __future__ import annotations
 
 import re
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -29,6 +28,8 @@ def _read(path: Path) -> str | None:
 
 
 def _git(paths: RepoPaths, *args: str) -> str | None:
+    import subprocess  # only on the slow path: its import costs more than reading a loose object
+
     try:
         proc = subprocess.run(
             ["git", *args], cwd=paths.worktree, capture_output=True, text=True, errors="replace", check=False

@@ -31,7 +31,6 @@ progress stays pending for the next one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -74,7 +73,18 @@ class Attributor:
         self._prefix = self.root.rstrip(os.sep) + os.sep
         self._cache: dict[str, bool] = {}
         self._nested: dict[str, bool] = {}
-        self.hashes = {hashlib.sha256(r.encode("utf-8")).hexdigest() for r in _root_spellings(self.root, environ)}
+        self._environ = environ
+        self._hashes: set[str] | None = None
+
+    @property
+    def hashes(self) -> set[str]:
+        """sha256 of the root's spellings (Gemini CLI's project names); computed on the first Gemini event."""
+        if self._hashes is None:
+            import hashlib
+
+            spellings = _root_spellings(self.root, self._environ)
+            self._hashes = {hashlib.sha256(r.encode("utf-8")).hexdigest() for r in spellings}
+        return self._hashes
 
     def __call__(self, event: UsageEvent) -> bool:
         cwd = event.cwd
