@@ -199,6 +199,9 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="commitledger-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "CODEX_", "GIT_"))}
+    # Installed packages run from compiled bytecode; keep ours out of the source tree.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
     env["HOME"] = str(base / "home")
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     env["GIT_CONFIG_GLOBAL"] = os.devnull
@@ -211,6 +214,14 @@ def main() -> None:
         small_config, small_repos = generate(base / "small", 10_000_000, 25, 1_000_000)
         print(f"generated {full / 1e6:.0f} MB in {files} files and 10 MB in 25 files in {time.perf_counter() - started:.1f}s")
 
+        # Compile every module once (PYTHONPYCACHEPREFIX is empty at first), as an install would have.
+        subprocess.run([sys.executable, "-m", "commitledger", "usage", "--json"], env={**env, "CLAUDE_CONFIG_DIR": str(small_config)},
+                       cwd=small_repos[1], capture_output=True)
+        subprocess.run([sys.executable, "-c", "import commitledger.hook, commitledger.pending, commitledger.collect, "
+                        "commitledger.window, commitledger.msgedit, commitledger.gitlite, commitledger.pricing, "
+                        "commitledger.capture.claude_code, commitledger.capture.codex, commitledger.capture.gemini, "
+                        "commitledger.capture.opencode, commitledger.capture.copilot, commitledger.capture.aider"],
+                       env=env, check=True)
         results: dict[str, float] = {}
         for label, config, repo_list in (("10MB", small_config, small_repos), ("full", big_config, repos)):
             repo = repo_list[0]
