@@ -1,0 +1,53 @@
+"""install/uninstall (core.hooksPath, foreign hooks), plain-hook commits, record validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import commit_file, git, run_cli
+
+
+def test_install_respects_hooks_path_and_foreign_hooks(repo: Path) -> None:
+    hooks = repo / "my-hooks"
+    hooks.mkdir()
+    git(repo, "config", "core.hooksPath", "my-hooks")
+    foreign = hooks / "post-commit"
+    foreign.write_text("#!/bin/sh\necho theirs\n")
+    foreign.chmod(0o755)
+    proc = run_cli("install", cwd=repo)
+    assert proc.returncode != 0 and "post-commit" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (hooks / "prepare-commit-msg").exists()
+    proc = run_cli("install", "--force", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "commitledger-hook" in (hooks / "prepare-commit-msg").read_text()
+    assert (hooks / "post-commit.commitledger-backup").read_text() == "#!/bin/sh\necho theirs\n"
+    assert not (repo / ".git" / "hooks" / "prepare-commit-msg").exists()
+    # Plain hooks make commits that work (nothing pending: no trailer).
+    commit_file(repo, "a.txt", "a", "First")
+    assert git(repo, "log", "-1", "--format=%B") == "First"
+    proc = run_cli("uninstall", cwd=repo)
+    assert proc.returncode == 0
+    assert not (hooks / "prepare-commit-msg").exists()
+    assert foreign.read_text() == "#!/bin/sh\necho theirs\n"
+
+
+def test_plain_hooks_record_manual_usage_and_warn_once_on_failure(repo: Path) -> None:
+    assert run_cli("install", cwd=repo).returncode == 0
+    commit_file(repo, "a.txt", "a", "First")
+    proc = run_cli("record", "--agent", "cursor", "--model", "gpt-5", "--input", "10", "--output", "5", "--cost-usd", "0.01", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    commit_file(repo, "b.txt", "b", "Second")
+    message = git(repo, "log", "-1", "--format=%B")
+    assert "AI-Usage: agent=cursor model=gpt-5 requests=1 input=10 output=5 cache_read=0 cache_write=0 cost_usd=0.0100" in message
+    commit_file(repo, "c.txt", "c", "Third")
+    assert git(repo, "log", "-1", "--format=%B") == "Third"
+    shown = run_cli("show", "HEAD~1", "--json", cwd=repo)
+    assert '"agent": "cursor"' in shown.stdout
+
+
+def test_record_rejects_bad_numbers_in_one_line(repo: Path) -> None:
+    for args in (["--input", "-1", "--output", "2"], ["--input", "x", "--output", "2"],
+                 ["--input", "1", "--output", "2", "--cost-usd", "-0.5"], ["--input", "1", "--output", "2", "--requests", "0"]):  # fmt: skip
+        proc = run_cli("record", "--agent", "cursor", "--model", "m", *args, cwd=repo)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("commitledger: --")
