@@ -20,6 +20,7 @@ from commitledger.signals.maintainability import (
     changed_functions,
     measure_blobs,
     measure_source,
+    raw_metrics,
     score_changes,
 )
 from commitledger.signals import policy
@@ -34,6 +35,7 @@ from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.usage import Usage
 from radon.complexity import cc_visit
 from radon.metrics import mi_visit
+from radon.raw import analyze
 
 BRANCHY = "def pick(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n" for i in range(12)) + "    return 0\n"
 SIMPLE = '"""Doc."""\n\n\ndef add(a, b):\n    # sum\n    return a + b\n\n\nclass K:\n    def m(self, x):\n        return x or 1\n'
@@ -216,3 +218,49 @@ def test_lines_split_and_test_patterns() -> None:
     assert (lines.test_added, lines.test_deleted) == (1, 1)  # moved out of tests: still test work
     assert (lines.docs_added, lines.binary_files) == (3, 1)
     assert (lines.added, lines.deleted) == (9, 3)
+
+
+TRICKY = '''"""Module docstring
+spanning lines."""
+import os; import sys
+x = 1;
+if x: y = 2
+try: z = 1 / 0
+except ZeroDivisionError: pass
+f = lambda: 0; g = 1
+# a comment
+
+def fn(a,
+       # comment inside brackets
+       b=(1,
+          2)):  # trailing
+    """One-line docstring."""
+    s = """not a docstring
+    """
+    t = "abc" \\
+        "def"
+    return a + \\
+        b
+
+
+class C: pass
+'''
+
+
+@pytest.mark.parametrize("source", [TRICKY, SIMPLE, BRANCHY, "", "\n\n", "x = 1", "# only\n", "'''a\n\nb'''\n"])
+def test_raw_metrics_equal_radons(source: str) -> None:
+    assert raw_metrics(source) == analyze(source)
+
+
+def test_raw_metrics_on_radons_own_sources() -> None:
+    import radon
+
+    for path in sorted(Path(radon.__file__).parent.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert raw_metrics(text) == analyze(text), path.name
+
+
+def test_raw_metrics_defer_to_radon_where_lines_split_differently() -> None:
+    assert raw_metrics("x = 1\x0c\ny = 2\n") is None
+    assert raw_metrics("x = 1\r\ny = 2\r\n") is None
+    assert measure_source(b"x = 1\x0c\ny = 2\n").mi == pytest.approx(mi_visit("x = 1\x0c\ny = 2\n", True), abs=0.01)

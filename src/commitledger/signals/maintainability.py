@@ -28,7 +28,7 @@ from pathlib import Path
 
 from radon.complexity import add_inner_blocks
 from radon.metrics import h_visit_ast, mi_compute
-from radon.raw import analyze
+from radon.raw import Module, analyze
 from radon.visitors import ComplexityVisitor, Function
 
 from commitledger.gitrepo import FileChange
@@ -112,6 +112,104 @@ def _decode(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+# --- raw metrics (LOC, LLOC, comments, docstrings) in one tokenizer pass ---
+#
+# ``radon.raw.analyze`` tokenizes every stripped line again on its own, and a
+# long multi-line statement again for each line it spans: the slowest part of
+# ``radon mi`` by far, quadratic on long literals. The functions below compute
+# the same ``Module`` numbers from one pass of ``tokenize`` over the file,
+# grouping tokens into the chunks radon would build (a logical line at bracket
+# depth 0). Where ``str.splitlines`` would split lines differently from the
+# tokenizer (form feeds, ``\r``, Unicode separators) they return ``None`` and
+# radon's own ``analyze`` runs instead.
+
+_SPLITLINES_EXTRA = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_OPEN = frozenset("([{")
+_CLOSE = frozenset(")]}")
+_LINE_ENDS = frozenset({tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER})
+_Token = tuple[int, str, tuple[int, int], tuple[int, int]]
+_END_TOKEN: _Token = (tokenize.ENDMARKER, "", (0, 0), (0, 0))
+
+
+def _logical_lines(tokens: list[_Token]) -> int:
+    """``radon.raw._logical``: ``if x: y`` is two logical lines, ``a; b`` two, a comment none."""
+    subs: list[list[_Token]] = [[]]
+    for tok in tokens:
+        if tok[0] == tokenize.OP and tok[1] == ";":
+            subs.append([])
+        else:
+            subs[-1].append(tok)
+    total = 0
+    for sub in subs:
+        kept = [t for t in sub if t[0] not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)]
+        colon = next((i for i in range(len(kept) - 1, -1, -1) if kept[i][0] == tokenize.OP and kept[i][1] == ":"), None)
+        if colon is not None:
+            total += 2 - (colon == len(kept) - 2)
+        elif any(t[0] not in _LINE_ENDS for t in kept):
+            total += 1
+    return total
+
+
+def _single(kind: int, tokens: list[_Token]) -> bool:
+    return tokens[0][0] == kind and all(t[0] in _LINE_ENDS for t in tokens[1:])
+
+
+@dataclass(slots=True)
+class _RawCounts:
+    lloc: int = 0
+    comments: int = 0
+    single: int = 0
+    multi: int = 0
+    blank: int = 0
+    sloc: int = 0
+
+    def add_chunk(self, tokens: list[_Token], lines: list[str]) -> None:
+        """One of radon's chunks: a comment line, a docstring, or code (with its blank lines)."""
+        self.comments += sum(1 for t in tokens if t[0] == tokenize.COMMENT)
+        if _single(tokenize.COMMENT, tokens):
+            self.single += 1
+        elif _single(tokenize.STRING, tokens) and tokens[0][2][0] == tokens[0][3][0]:
+            self.single += 1
+        elif _single(tokenize.STRING, tokens):
+            self.multi += sum(1 for line in lines if line)
+            self.blank += sum(1 for line in lines if not line)
+        else:
+            code = sum(1 for line in lines if line)
+            self.sloc += code
+            self.blank += len(lines) - code
+        self.lloc += _logical_lines(tokens)
+
+
+def raw_metrics(text: str) -> Module | None:
+    """``radon.raw.analyze(text)`` in one tokenizer pass; ``None`` where it could differ."""
+    if any(ch in text for ch in _SPLITLINES_EXTRA):
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    counts = _RawCounts()
+    chunk: list[_Token] = []
+    depth = 0
+    start_row = 1
+    for kind, value, start, end, _ in tokenize.generate_tokens(io.StringIO(text).readline):
+        if kind in (tokenize.INDENT, tokenize.DEDENT):
+            continue
+        if kind == tokenize.ENDMARKER:
+            break
+        if kind == tokenize.OP:
+            depth += value in _OPEN
+            depth -= value in _CLOSE
+        chunk.append((kind, value, start, end))
+        if kind in (tokenize.NEWLINE, tokenize.NL) and depth == 0:
+            counts.add_chunk(chunk + [_END_TOKEN], [line.strip() for line in lines[start_row - 1 : start[0]]])
+            chunk = []
+            start_row = start[0] + 1
+    if chunk or start_row <= len(lines):
+        return None
+    loc = counts.sloc + counts.blank + counts.multi + counts.single
+    return Module(loc, counts.lloc, counts.sloc, counts.comments, counts.multi, counts.blank, counts.single)
+
+
 def _functions(visitor: ComplexityVisitor, lines: list[str]) -> tuple[FunctionMetric, ...]:
     out: list[FunctionMetric] = []
     for block in add_inner_blocks(visitor.blocks):
@@ -134,7 +232,7 @@ def measure_source(data: bytes) -> BlobMetrics:
         tree = ast.parse(text)
         visitor = ComplexityVisitor.from_ast(tree)
         volume = h_visit_ast(tree).total.volume
-        raw = analyze(text)
+        raw = raw_metrics(text) or analyze(text)
         functions = _functions(visitor, text.splitlines())
     except SyntaxError as exc:
         where = f" at line {exc.lineno}" if exc.lineno else ""
@@ -164,8 +262,10 @@ def measure_blobs(items: list[tuple[str, bytes]], workers: int | None = None) ->
     cpus = workers if workers is not None else (os.cpu_count() or 1)
     if cpus < 2 or len(items) < POOL_THRESHOLD:
         return {blob_id: measure_source(data) for blob_id, data in items}
-    # Interleave so each worker gets a mix of large and small files.
-    chunks = [items[i::cpus] for i in range(cpus)]
+    # Several interleaved chunks per worker: a mix of large and small files in
+    # each, and a worker that finishes early takes the next chunk.
+    parts = cpus * 4
+    chunks = [items[i::parts] for i in range(parts) if items[i::parts]]
     out: dict[str, BlobMetrics] = {}
     with ProcessPoolExecutor(max_workers=cpus) as pool:
         for results in pool.map(_measure_many, chunks):
@@ -249,32 +349,44 @@ def is_python(path: str | None) -> bool:
     return path is not None and path.endswith((".py", ".pyi"))
 
 
+def _sides(change: FileChange) -> tuple[str | None, str | None]:
+    """The blob ids to measure on each side: only where that side is a Python file."""
+    before = change.old_blob if change.old_blob and is_python(change.old_path) else None
+    after = change.new_blob if change.new_blob and is_python(change.new_path) else None
+    return before, after
+
+
+def _measure_all(blob_ids: list[str], source: BlobSource, cache: MetricsCache, workers: int | None) -> dict[str, BlobMetrics]:
+    """Oversized blobs first (never read), then the cache, then the rest measured and cached."""
+    known: dict[str, BlobMetrics] = {}
+    for blob_id in blob_ids:
+        size = source.size(blob_id)
+        if size > source.max_bytes:
+            known[blob_id] = BlobMetrics(reason=f"over max_file_bytes ({size} > {source.max_bytes} bytes)")
+    known.update(cache.get_many(b for b in blob_ids if b not in known))
+    fresh = measure_blobs([(b, source.read(b)) for b in blob_ids if b not in known], workers)
+    cache.put_many(fresh)
+    known.update(fresh)
+    return known
+
+
 def score_changes(
     changes: list[FileChange], source: BlobSource, cache: MetricsCache, workers: int | None = None
 ) -> list[FileScore]:
     """Metrics for every changed Python file, before and after; cached, then measured in parallel."""
     py_changes = [c for c in changes if not c.binary and (is_python(c.new_path) or is_python(c.old_path))]
-    wanted: dict[str, None] = {}
-    for change in py_changes:
-        for path, blob in ((change.old_path, change.old_blob), (change.new_path, change.new_blob)):
-            if blob is not None and is_python(path):
-                wanted[blob] = None
-    known: dict[str, BlobMetrics] = {}
-    for blob_id in wanted:
-        size = source.size(blob_id)
-        if size > source.max_bytes:
-            known[blob_id] = BlobMetrics(reason=f"over max_file_bytes ({size} > {source.max_bytes} bytes)")
-    cached = cache.get_many(b for b in wanted if b not in known)
-    known.update(cached)
-    todo = [(b, source.read(b)) for b in wanted if b not in known]
-    fresh = measure_blobs(todo, workers)
-    cache.put_many(fresh)
-    known.update(fresh)
-    scores: list[FileScore] = []
-    for change in py_changes:
-        before = known.get(change.old_blob) if change.old_blob and is_python(change.old_path) else None
-        after = known.get(change.new_blob) if change.new_blob and is_python(change.new_path) else None
-        scores.append(FileScore(change.path, change.old_path, before, after))
+    sides = [_sides(c) for c in py_changes]
+    wanted = list(dict.fromkeys(blob for pair in sides for blob in pair if blob is not None))
+    known = _measure_all(wanted, source, cache, workers)
+    scores = [
+        FileScore(
+            change.path,
+            change.old_path,
+            known[before] if before else None,
+            known[after] if after else None,
+        )
+        for change, (before, after) in zip(py_changes, sides)
+    ]
     scores.sort(key=lambda s: s.path)
     return scores
 
