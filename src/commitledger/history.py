@@ -207,7 +207,37 @@ class RevertEvent:
         return self.parity % 2 == 1
 
 
-def locate(chain: Chain, shas: set[str]) -> dict[str, int]:
+class Positions:
+    """Where commit ids sit in the chain: built once, on first need (most runs resolve nothing)."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self._exact: dict[bytes, int] | None = None
+        self._ordered: list[str] | None = None
+
+    def exact(self, sha: str) -> int | None:
+        if self._exact is None:
+            raw = bytes(self.chain.sha)
+            self._exact = {raw[i * 20 : i * 20 + 20]: i for i in range(len(self.chain))}
+        try:
+            return self._exact.get(bytes.fromhex(sha)) if len(sha) == 40 else None
+        except ValueError:
+            return None
+
+    def prefix(self, ref: str) -> int | None:
+        """The chain commit a unique abbreviation names."""
+        if self._ordered is None:
+            raw = bytes(self.chain.sha)
+            self._ordered = sorted(raw[i * 20 : i * 20 + 20].hex() for i in range(len(self.chain)))
+        at = bisect.bisect_left(self._ordered, ref)
+        if at < len(self._ordered) and self._ordered[at].startswith(ref) and not (
+            at + 1 < len(self._ordered) and self._ordered[at + 1].startswith(ref)
+        ):
+            return self.exact(self._ordered[at])
+        return None
+
+
+def locate(chain: Chain, shas: set[str], positions: Positions | None = None) -> dict[str, int]:
     """Chain index of the change containing each (possibly abbreviated) commit id.
 
     Chain commits are matched first (exact, then by unique prefix); only ids
@@ -216,26 +246,12 @@ def locate(chain: Chain, shas: set[str]) -> dict[str, int]:
     """
     if not shas:
         return {}
-    raw = bytes(chain.sha)
-    position = {raw[i * 20 : i * 20 + 20]: i for i in range(len(chain))}
+    positions = positions or Positions(chain)
     found: dict[str, int] = {}
-    ordered: list[str] | None = None
     for ref in shas:
-        if len(ref) == 40:
-            try:
-                at_index = position.get(bytes.fromhex(ref))
-            except ValueError:
-                continue
-            if at_index is not None:
-                found[ref] = at_index
-        elif len(ref) >= 4:
-            if ordered is None:
-                ordered = sorted(raw[i * 20 : i * 20 + 20].hex() for i in range(len(chain)))
-            at = bisect.bisect_left(ordered, ref)
-            if at < len(ordered) and ordered[at].startswith(ref) and not (
-                at + 1 < len(ordered) and ordered[at + 1].startswith(ref)
-            ):
-                found[ref] = position[bytes.fromhex(ordered[at])]
+        at = positions.exact(ref) if len(ref) == 40 else positions.prefix(ref) if len(ref) >= 4 else None
+        if at is not None:
+            found[ref] = at
     missing = shas - found.keys()
     if missing:
         lengths = sorted({len(ref) for ref in missing})
@@ -274,7 +290,15 @@ def resolve_reverts(chain: Chain) -> list[RevertEvent]:
     if not candidates:
         return []
     refs = {i: chain.reverts(i) or [] for i in candidates}
-    located = locate(chain, {r.sha for claims in refs.values() for r in claims if r.sha})
+    positions = Positions(chain)
+    # Claims the scan resolved carry their owner; only the others need a search.
+    located = locate(chain, {r.sha for claims in refs.values() for r in claims if r.sha and not r.owner}, positions)
+    for claims in refs.values():
+        for r in claims:
+            if r.sha and r.owner:
+                at = positions.exact(r.owner)
+                if at is not None:
+                    located[r.sha] = at
     by_pr: dict[int, list[int]] | None = None
     by_title: dict[str, list[int]] | None = None
 
@@ -450,6 +474,29 @@ class History:
                 usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
                 reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
             )
+
+    def rows(self, limit: int) -> Iterator[dict[str, Any]]:
+        """Plain rows for the terminal table: the same facts as ``changes()`` without pydantic's import."""
+        count = 0
+        for index in self.in_window[:limit]:
+            count += 1
+            cost = self.chain.cost[index]
+            note = self.notes.get(self.chain.sha_at(index), {}).get("change") or {}
+            tests = note.get("tests") if isinstance(note.get("tests"), dict) else None
+            yield {
+                "commit": self.chain.sha_at(index), "merged_at": iso(self.chain.time[index]),
+                "pr": self.chain.pr[index] if self.chain.pr[index] >= 0 else _int(note.get("pr")),
+                "ai": bool(self.chain.ai[index]), "cost": None if cost != cost else cost,
+                "lines": self.chain.added[index] + self.chain.deleted[index],
+                "outcome": "reverted" if index in self.states else "merged",
+                "tests": None if tests is None else (_int(tests.get("passed")) or 0,
+                                                     (_int(tests.get("failed")) or 0) + (_int(tests.get("errors")) or 0)),
+                "title": self.chain.title(index),
+            }
+        for entry in self.abandoned[: max(0, limit - count)]:
+            yield {"commit": entry.commit, "merged_at": iso(entry.time), "pr": entry.pr, "ai": True,
+                   "cost": entry.cost_usd, "lines": None, "outcome": "abandoned", "tests": None,
+                   "title": f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR"}
 
     def summary_model(self) -> Any:
         from commitledger.models import HistorySummary

@@ -34,7 +34,7 @@ from typing import Any, Callable
 from commitledger.history_scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
-FACTS_VERSION = "3"
+FACTS_VERSION = "4"
 CHUNK = 4096
 _TABLE = "history_segment"
 KINDS = ("direct", "squash", "merge")

@@ -53,9 +53,36 @@ class RevertRef:
     by: str  # the commit whose message makes the claim
     sha: str | None = None  # "This reverts commit <sha>" (maybe abbreviated)
     pr: int | None = None  # "Reverts owner/repo#N"
+    owner: str | None = None  # the chain commit whose change contains ``sha``, when the scan met it
 
     def as_list(self) -> list[object]:
-        return [self.by, self.sha, self.pr]
+        return [self.by, self.sha, self.pr, self.owner]
+
+
+class _Wanted:
+    """Commit ids named by reverts read so far, matched against every later (older) commit of the scan.
+
+    In topological order a reverted commit comes after the revert that names
+    it, so most claims are resolved while streaming, for the price of a few
+    dictionary lookups per commit; the rest are resolved from the cache.
+    """
+
+    def __init__(self) -> None:
+        self.by_length: dict[int, dict[str, list[RevertRef]]] = {}
+
+    def add(self, refs: list[RevertRef]) -> None:
+        for ref in refs:
+            if ref.sha:
+                self.by_length.setdefault(len(ref.sha), {}).setdefault(ref.sha, []).append(ref)
+
+    def meet(self, sha: str, owner: str) -> None:
+        for length, wanted in list(self.by_length.items()):
+            refs = wanted.pop(sha[:length], None)
+            if refs is not None:
+                for ref in refs:
+                    ref.owner = owner
+                if not wanted:
+                    del self.by_length[length]
 
 
 # Usage of a change, packed: the 8 counts (-1 = unknown), cost (NaN = unknown), cost-complete flag.
@@ -345,6 +372,7 @@ def scan_segment(
     changes: list[ChangeFacts] = []
     side: dict[int, bytearray] = {}
     pending: dict[str, int] = {}  # commit -> index of the oldest chain commit proposing it as its own
+    wanted = _Wanted()
     next_chain: str | None = tip
     parsed = 0
     try:
@@ -374,6 +402,10 @@ def scan_segment(
                 for parent in parents[1:]:
                     if pending.get(parent, -1) < index:
                         pending[parent] = index
+                if wanted.by_length:
+                    wanted.meet(sha, sha)
+                if refs:
+                    wanted.add(refs)
                 continue
             owner_index = pending.pop(sha, None)
             if owner_index is None:  # unreachable from the chain we walk: cannot happen in topological order
@@ -384,8 +416,11 @@ def scan_segment(
                 owner.ai = True
             if usage is not None:
                 owner.usage = pack_usage(_sum_packed(owner.usage, usage))
+            if wanted.by_length:
+                wanted.meet(sha, owner.sha)
             if refs:
                 owner.reverts = (owner.reverts or []) + refs
+                wanted.add(refs)
             side.setdefault(owner_index, bytearray()).extend(bytes.fromhex(sha))
             for parent in parents:
                 if pending.get(parent, -1) < owner_index:

@@ -127,48 +127,45 @@ def _rate(value: float | None) -> str:
 
 
 def render_table(data: Any, limit: int) -> None:
-    """Summary first (what a lead reads), then the most recent changes; rich escapes nothing we print as markup."""
+    """Summary first (what a lead reads), then the most recent changes; markup off, git text stays text."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    s = data.summary_model()
+    s = data.summary
     window_text = f"since {data.since}" + (f" until {data.until}" if data.until else "")
     head = Table(title=f"{data.branch}: {window_text}", show_header=False, box=None, title_justify="left")
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("merged changes", f"{s.merged} ({s.ai_merged} AI-assisted)")
-    head.add_row("reverted", f"{s.reverted} ({s.ai_reverted} AI-assisted)")
-    head.add_row("AI cost", _money(s.cost_usd) + (f" (abandoned PRs {_money(s.abandoned_cost_usd)})"
-                                                  if s.abandoned_cost_usd else ""))
-    head.add_row("cost per merged change", _money(s.cost_per_merged_change))
-    head.add_row("median AI cost per AI-assisted change", _money(s.median_ai_cost_usd))
-    head.add_row("revert rate", f"AI-assisted {_rate(s.revert_rate_ai)} - other {_rate(s.revert_rate_other)}")
-    if s.median_time_to_revert_hours is not None:
-        head.add_row("median time to revert", f"{s.median_time_to_revert_hours:,.1f} h")
-    if s.tokens_per_changed_line is not None:
-        head.add_row("tokens per changed line", f"{s.tokens_per_changed_line:,.0f}")
+    head.add_row("merged changes", f"{s['merged']} ({s['ai_merged']} AI-assisted)")
+    head.add_row("reverted", f"{s['reverted']} ({s['ai_reverted']} AI-assisted)")
+    head.add_row("AI cost", _money(s["cost_usd"]) + (f" (abandoned PRs {_money(s['abandoned_cost_usd'])})"
+                                                     if s["abandoned_cost_usd"] else ""))
+    head.add_row("cost per merged change", _money(s["cost_per_merged_change"]))
+    head.add_row("median AI cost per AI-assisted change", _money(s["median_ai_cost_usd"]))
+    head.add_row("revert rate", f"AI-assisted {_rate(s['revert_rate_ai'])} - other {_rate(s['revert_rate_other'])}")
+    if s["median_time_to_revert_hours"] is not None:
+        head.add_row("median time to revert", f"{s['median_time_to_revert_hours']:,.1f} h")
+    if s["tokens_per_changed_line"] is not None:
+        head.add_row("tokens per changed line", f"{s['tokens_per_changed_line']:,.0f}")
     console.print(head, markup=False, highlight=False)
     total = len(data.in_window) + len(data.abandoned)
     if not total or limit <= 0:
         return
-    from rich import box
-
     table = Table(title=f"latest {min(limit, total)} of {total} changes", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for name, justify in (("commit", "left"), ("merged", "left"), ("PR", "right"), ("AI cost", "right"),
                           ("lines", "right"), ("outcome", "left"), ("tests", "right")):
         table.add_column(name, justify=justify, no_wrap=True)
     table.add_column("title", ratio=1, overflow="fold", min_width=16)
-    for change in data.changes(limit):
-        cost = change.usage.cost_usd if change.usage is not None else None
-        outcome = "abandoned" if change.kind == "abandoned" else "reverted" if change.reverted_by else "merged"
-        tests = change.tests
+    for row in data.rows(limit):
+        tests = row["tests"]
         table.add_row(
-            change.commit[:8], change.merged_at[:10], f"#{change.pr}" if change.pr else "",
-            _money(cost) if change.ai else "human",
-            "" if change.lines_changed is None else f"{change.lines_changed:,}", outcome,
-            "" if tests is None else f"{tests.passed}/{tests.passed + tests.failed + tests.errors}",
-            change.title,
+            row["commit"][:8], row["merged_at"][:10], f"#{row['pr']}" if row["pr"] else "",
+            _money(row["cost"]) if row["ai"] else "human",
+            "" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],
+            "" if tests is None else f"{tests[0]}/{tests[0] + tests[1]}",
+            row["title"],
         )
     console.print(table, markup=False, highlight=False)
