@@ -33,6 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CCUSAGE = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ccusage"
 REPOS = 10
+# The console script pip (and pre-commit) install, as git runs it; ``python -m`` adds runpy's import.
+_SCRIPT = Path(sys.executable).with_name("commitledger")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "commitledger"]
 SONNET = "claude-sonnet-4-5-20250929"
 HAIKU = "claude-haiku-4-5-20251001"
 
@@ -151,7 +154,7 @@ def _rss(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
 def warm_hook(repo: Path, env: dict[str, str], transcript: Path, runs: int) -> float:
     """Median time of prepare-commit-msg after a commit cycle, one new request appended before each run."""
     msg = repo / ".git" / "BENCH_MSG"
-    hook = [sys.executable, "-m", "commitledger", "hook", "prepare-commit-msg", str(msg), "message"]
+    hook = [*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"]
     # Cold pass and one commit cycle: the index is built and the window drained.
     (repo / "f.txt").write_text("x\n")
     _git(repo, "add", "f.txt")

@@ -1,6 +1,6 @@
 """Read only the agent-log bytes not read before: the offset index.
 
-Per worktree (``state_dir/index.json``) and per reader, the index keeps:
+Per worktree (``state_dir/index.bin``) and per reader, the index keeps:
 
 - per log file: device, inode, size, mtime (ns), the offset after the last
   complete line, the reader's ``ctx`` and the bad lines counted so far. An
@@ -21,41 +21,46 @@ unreadable and never stops the others.
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader
-from commitledger.statefiles import load_json, save_json
 
-INDEX_FILE = "index.json"
-INDEX_VERSION = 1
+INDEX_FILE = "index.bin"
+INDEX_VERSION = 2
 # A directory modified this recently may still be getting entries within the
 # clock's granularity: its listing is not cached.
 _HOT_SECONDS = 2.0
 
 
-@dataclass(slots=True)
 class ReaderStats:
-    """What one reader found: for ``doctor`` and for tests."""
+    """What one reader found: for ``doctor`` and for tests.
 
-    roots: list[str] = field(default_factory=list)
-    files: int = 0
-    bytes_read: int = 0
-    bad_lines: int = 0  # over all files, as last counted from their start
-    unreadable: int = 0  # files a read failed on in this run
-    listed_from_cache: bool = False
+    Plain classes here, not dataclasses: each dataclass costs the hook most
+    of a millisecond to build at import.
+    """
+
+    __slots__ = ("roots", "files", "bytes_read", "bad_lines", "unreadable", "listed_from_cache")
+
+    def __init__(self) -> None:
+        self.roots: list[str] = []
+        self.files = 0
+        self.bytes_read = 0
+        self.bad_lines = 0  # over all files, as last counted from their start
+        self.unreadable = 0  # files a read failed on in this run
+        self.listed_from_cache = False
 
 
-@dataclass(slots=True)
 class Collected:
-    events: list[UsageEvent] = field(default_factory=list)
-    stats: dict[str, ReaderStats] = field(default_factory=dict)
-    index: dict[str, Any] = field(default_factory=dict)  # the updated index, saved by ``save_index``
-    dirty: bool = False
+    __slots__ = ("events", "stats", "index", "dirty")
+
+    def __init__(self) -> None:
+        self.events: list[UsageEvent] = []
+        self.stats: dict[str, ReaderStats] = {}
+        self.index: dict[str, Any] = {}  # the updated index, saved by ``save_index``
+        self.dirty = False
 
 
 class _RecordingEnviron(Mapping[str, str]):
@@ -85,7 +90,7 @@ class _RecordingEnviron(Mapping[str, str]):
 
 
 def _env_fingerprint(env: Env, seen: Mapping[str, str | None]) -> list[Any]:
-    return [str(env.home), sorted(env.extra.items()), sorted(seen.items())]
+    return [str(env.home), [list(kv) for kv in sorted(env.extra.items())], [list(kv) for kv in sorted(seen.items())]]
 
 
 def _fingerprint_holds(env: Env, cached: Any) -> bool:
@@ -97,7 +102,33 @@ def _fingerprint_holds(env: Env, cached: Any) -> bool:
     except (TypeError, ValueError):
         return False
     current = _env_fingerprint(env, {key: env.environ.get(key) for key in seen})
-    return bool(json.loads(json.dumps(current)) == cached)
+    return bool(current == cached)
+
+
+def _load_index(path: Path) -> Any:
+    """The index, in ``marshal`` format: a few times faster than JSON for thousands of files.
+
+    It is a cache of what was read: an unreadable one (another Python's
+    marshal version, a torn file) is rebuilt by reading the logs again,
+    and the window's keys keep the totals exact.
+    """
+    import marshal
+
+    try:
+        with open(path, "rb") as handle:
+            return marshal.loads(handle.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+
+
+def _save_index(path: Path, index: dict[str, Any]) -> None:
+    import marshal
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(marshal.dumps(index))
+    os.replace(tmp, path)
 
 
 def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
@@ -164,7 +195,7 @@ def collect(
     re-reads bytes rather than losing them.
     """
     index_path = state_dir / INDEX_FILE
-    index = load_json(index_path, {})
+    index = _load_index(index_path)
     if not isinstance(index, dict) or index.get("version") != INDEX_VERSION:
         index = {"version": INDEX_VERSION, "readers": {}}
     readers_state: dict[str, Any] = index.setdefault("readers", {})
@@ -268,5 +299,5 @@ def collect(
 def save_index(state_dir: Path, collected: Collected) -> None:
     """Persist the offsets of a ``collect`` run, once its events are stored."""
     if collected.dirty:
-        save_json(state_dir / INDEX_FILE, collected.index)
+        _save_index(state_dir / INDEX_FILE, collected.index)
         collected.dirty = False

@@ -47,18 +47,13 @@ def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
     strict = False
     try:
-        from commitledger.config import load_config
         from commitledger.repo_paths import find_repo
 
         if not argv:
             raise CommitledgerError(USAGE)
         paths = find_repo(environ=env)
-        try:
-            config = load_config(paths.worktree)
-        except CommitledgerError:
-            # A broken config cannot say whether we are strict: fail open, loudly.
-            raise
-        strict = config.strict
+        config = _config(paths.worktree)  # a broken config cannot say we are strict: it fails open, loudly
+        strict = bool(config.strict)
         name, args = argv[0], argv[1:]
         if name == "prepare-commit-msg":
             return prepare_commit_msg(paths, config, args, env)
@@ -78,6 +73,27 @@ def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
             return 1
         print(f"commitledger: warning: {hook_name} skipped ({detail}); commit left without AI-Usage", file=sys.stderr)
         return 0
+
+
+class _Defaults:
+    """``Config()``'s hook-relevant defaults, for a worktree without ``pyproject.toml``.
+
+    Importing ``config`` pulls in ``tomllib`` (and ``datetime``), a sixth of
+    the hook's budget, for a file that is not there.
+    """
+
+    strict = False
+    prices: dict[str, object] = {}
+    aider_analytics_log = None
+    copilot_otel_file = None
+
+
+def _config(worktree: Path) -> object:
+    if not (worktree / "pyproject.toml").exists():
+        return _Defaults()
+    from commitledger.config import load_config
+
+    return load_config(worktree)
 
 
 def _source_args(args: list[str], env: Mapping[str, str]) -> tuple[Path, str, str]:
@@ -174,12 +190,11 @@ def _write_message(path: Path, text: str) -> None:
 
 def prepare_commit_msg(paths: object, config: object, args: list[str], environ: Mapping[str, str]) -> int:
     from commitledger import gitlite, msgedit, window
-    from commitledger.config import Config
     from commitledger.repo_paths import RepoPaths
     from commitledger.statefiles import StateLock
     from commitledger.trailers import format_trailers, merge_lines, parse_usage_lines
 
-    assert isinstance(paths, RepoPaths) and isinstance(config, Config)
+    assert isinstance(paths, RepoPaths)
     msgfile, source, sha = _source_args(args, environ)
     state_dir = paths.state_dir
     with StateLock(state_dir):
@@ -196,7 +211,7 @@ def prepare_commit_msg(paths: object, config: object, args: list[str], environ: 
             amend = bool(flag)
         from commitledger.pending import next_commit
 
-        nxt = next_commit(paths, config, environ)
+        nxt = next_commit(paths, config, environ)  # type: ignore[arg-type]
         text = _read_message(msgfile)
         comment = _comment_char(paths, environ)
         if amend:

@@ -36,11 +36,15 @@ def hooks_dir(worktree: Path) -> Path:
 
 
 def script(name: str, python: str | None = None) -> str:
-    """The hook script: our interpreter when it still exists, else ``commitledger`` on PATH, else a warning."""
-    py = shlex.quote(python or sys.executable)
+    """The hook script: this install's console script (or interpreter) when it still exists,
+    else ``commitledger`` on PATH, else a warning (the commit goes through)."""
+    interpreter = python or sys.executable
+    py = shlex.quote(interpreter)
+    console = shlex.quote(str(Path(interpreter).with_name("commitledger")))
     return (
         "#!/bin/sh\n"
         f"{MARKER} (installed by 'commitledger install'; 'commitledger uninstall' removes it)\n"
+        f'if [ -x {console} ]; then exec {console} hook {name} "$@"; fi\n'
         f'if [ -x {py} ]; then exec {py} -m commitledger hook {name} "$@"; fi\n'
         f'if command -v commitledger >/dev/null 2>&1; then exec commitledger hook {name} "$@"; fi\n'
         'echo "commitledger: warning: commitledger is not installed; commit left without AI-Usage" >&2\n'

@@ -9,7 +9,6 @@ anything recorded: only post-commit does that.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -68,15 +67,19 @@ def reader_env(paths: RepoPaths, config: Config, environ: Mapping[str, str]) -> 
     return Env(home=home, environ=environ, extra=extra)
 
 
-@dataclass(slots=True)
 class Next:
     """The next commit's usage: lines for the trailers, and what to mark recorded once it exists."""
 
-    window: Window
-    collected: Collected
-    items: list[Contribution] = field(default_factory=list)
-    lines: list[UsageLine] = field(default_factory=list)
-    prices: LazyPrices | None = None
+    __slots__ = ("window", "collected", "items", "lines", "prices")
+
+    def __init__(
+        self, window: Window, collected: Collected, items: list[Contribution], lines: list[UsageLine], prices: LazyPrices
+    ) -> None:
+        self.window = window
+        self.collected = collected
+        self.items = items
+        self.lines = lines
+        self.prices = prices
 
     def written(self) -> dict[str, list[Any]]:
         return {c.slot: recorded_row(c) for c in self.items}

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -127,24 +126,36 @@ def _root_spellings(root: str, environ: dict[str, str] | None) -> list[str]:
     return out
 
 
-@dataclass(slots=True)
 class Entry:
-    """One pending event, the usage already recorded under its key, and counts of a manual record."""
+    """One pending event, the usage already recorded under its key, and counts of a manual record.
 
-    event: UsageEvent
-    recorded: list[Any] | None = None  # [input, output, cache_read, cw5m, cw1h, cost_usd, time]
-    counts: dict[str, int] | None = None  # manual records: requests, prompts, tool_calls
+    (Plain slotted classes in this module: a dataclass costs the hook most of
+    a millisecond at import.)
+    """
+
+    __slots__ = ("event", "recorded", "counts")
+
+    def __init__(
+        self, event: UsageEvent, recorded: list[Any] | None = None, counts: dict[str, int] | None = None
+    ) -> None:
+        self.event = event
+        self.recorded = recorded  # [input, output, cache_read, cw5m, cw1h, cost_usd, time]
+        self.counts = counts  # manual records: requests, prompts, tool_calls
 
 
-@dataclass(slots=True)
 class Contribution:
     """What one pending entry adds to the next commit."""
 
-    slot: str
-    entry: Entry
-    tokens: tuple[int, int, int, int, int]
-    cost: float | None  # None: no known price
-    new: bool  # first time this key is written (counts a request/prompt/tool)
+    __slots__ = ("slot", "entry", "tokens", "cost", "new")
+
+    def __init__(
+        self, slot: str, entry: Entry, tokens: tuple[int, ...], cost: float | None, new: bool
+    ) -> None:
+        self.slot = slot
+        self.entry = entry
+        self.tokens = tokens
+        self.cost = cost  # None: no known price
+        self.new = new  # first time this key is written (counts a request/prompt/tool)
 
 
 def _shard(name: str) -> int:
@@ -195,18 +206,23 @@ class Recorded:
         self._dirty.clear()
 
 
-@dataclass(slots=True)
 class Window:
-    state_dir: Path
-    floor: float | None = None
-    pending: dict[str, Entry] = field(default_factory=dict)
-    fresh: bool = False  # no window existed before this run
-    dirty: bool = False
-    pruned_at: float = 0.0
-    recorded: Recorded = field(init=False)
+    __slots__ = ("state_dir", "floor", "pending", "fresh", "dirty", "pruned_at", "recorded")
 
-    def __post_init__(self) -> None:
-        self.recorded = Recorded(self.state_dir / RECORDED_DIR)
+    def __init__(
+        self,
+        state_dir: Path,
+        floor: float | None = None,
+        pending: dict[str, Entry] | None = None,
+        fresh: bool = False,
+    ) -> None:
+        self.state_dir = state_dir
+        self.floor = floor
+        self.pending: dict[str, Entry] = pending if pending is not None else {}
+        self.fresh = fresh  # no window existed before this run
+        self.dirty = False
+        self.pruned_at = 0.0
+        self.recorded = Recorded(state_dir / RECORDED_DIR)
 
     @classmethod
     def load(cls, state_dir: Path) -> Window:
