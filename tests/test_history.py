@@ -378,3 +378,10 @@ def test_cache_is_stitched_across_windows_and_branches(r: Repo) -> None:
     assert "parsed 0 commits" in old.stderr
     assert [c["commit"] for c in json.loads(old.stdout)["changes"]][0] == middle
     assert len(json.loads(old.stdout)["changes"]) == 7
+
+
+def test_git_ai_note_marks_a_change_ai_assisted(r: Repo) -> None:
+    plain = r.commit("Looks hand written")
+    assert by_commit(history_json(r.path))[plain]["ai"] is False
+    git(r.path, "notes", "--ref=refs/notes/ai", "add", "-m", "agent: cursor", plain)
+    assert by_commit(history_json(r.path))[plain]["ai"] is True

@@ -4,7 +4,9 @@ A PR's cost means little alone; the reviewer's comment compares it with the
 base branch's recent history: the median AI cost of an AI-assisted merged
 change, the cost per merged change, the median AI cost per changed line and
 the revert rates. These come from the same walk as ``commitledger history``
-(and its cache), over the first-parent history of ``ref`` within ``days``.
+(and its cache), over the first-parent history of ``ref`` within ``days``,
+with the repository's own ``test_patterns``, so "changed lines" mean the
+same non-test source lines the ``pr`` step divides by.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from commitledger import models
+from commitledger.config import load_config
 from commitledger.history import load_history
+from commitledger.repo_paths import find_repo
 
 
 def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None = None) -> models.Baseline | None:
@@ -22,7 +26,9 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
     moment = now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    history = load_history(repo_path, ref, since=moment - timedelta(days=days), until=moment)
+    config = load_config(find_repo(repo_path).worktree)
+    history = load_history(repo_path, ref, since=moment - timedelta(days=days), until=moment,
+                           test_patterns=tuple(config.test_patterns))
     if not history.in_window:
         return None
     summary = history.summary

@@ -97,6 +97,14 @@ def resolve_tip(repo: Path, ref: str, *, current: bool = False) -> str:
     return sha
 
 
+def git_ai_commits(repo: Path) -> set[str]:
+    """Commits git-ai annotated under ``refs/notes/ai`` (empty when that ref does not exist)."""
+    proc = _run(repo, "notes", "--ref=refs/notes/ai", "list")
+    if proc.returncode != 0:
+        return set()
+    return {parts[1] for parts in (line.split() for line in proc.stdout.splitlines()) if len(parts) == 2}
+
+
 def check_not_shallow(common_dir: Path) -> None:
     """A shallow clone hides the history figures depend on: say so instead of under-counting."""
     if (common_dir / "shallow").exists():
@@ -600,6 +608,8 @@ def load_history(
         states = final_states(chain, events)
         notes = load_notes(paths.worktree)
         noted = locate(chain, set(notes)) if notes else {}
+        for index in locate(chain, git_ai_commits(paths.worktree)).values():
+            chain.ai[index] = 1  # git-ai's own record (refs/notes/ai) is evidence of AI assistance too
     finally:
         if cache is not None:
             cache.close()
