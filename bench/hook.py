@@ -151,38 +151,35 @@ def _rss(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
     return _time(cmd, env, cwd)
 
 
-def warm_hook(repo: Path, env: dict[str, str], transcript: Path, runs: int) -> float:
-    """Median time of prepare-commit-msg after a commit cycle, one new request appended before each run."""
+def prepare_warm(repo: Path, env: dict[str, str]) -> None:
+    """Cold pass and one commit cycle: the index is built and the window drained."""
     msg = repo / ".git" / "BENCH_MSG"
-    hook = [*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"]
-    # Cold pass and one commit cycle: the index is built and the window drained.
     (repo / "f.txt").write_text("x\n")
     _git(repo, "add", "f.txt")
     msg.write_text("bench\n")
-    subprocess.run(hook, env=env, cwd=repo, check=True, capture_output=True)
+    subprocess.run([*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True, capture_output=True)
     _git(repo, "commit", "-q", "--no-verify", "-F", str(msg))
-    subprocess.run([sys.executable, "-m", "commitledger", "hook", "post-commit"], env=env, cwd=repo, check=True)
-    times = []
-    for i in range(runs):
-        row = json.loads(transcript.read_text(encoding="utf-8").splitlines()[1])
-        row["message"]["id"] = f"msg_bench_{i}"
-        row["uuid"] = f"bench-{i}"
-        with open(transcript, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row, separators=(",", ":")) + "\n")
-        msg.write_text("bench\n")
-        start = time.perf_counter()
-        subprocess.run(hook, env=env, cwd=repo, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    subprocess.run([*COMMAND, "hook", "post-commit"], env=env, cwd=repo, check=True)
 
 
-def python_pass(env: dict[str, str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def warm_hook_once(repo: Path, env: dict[str, str], transcript: Path, i: int) -> float:
+    """One prepare-commit-msg run after one new request was appended to a transcript."""
+    msg = repo / ".git" / "BENCH_MSG"
+    row = json.loads(transcript.read_text(encoding="utf-8").splitlines()[1])
+    row["message"]["id"] = f"msg_bench_{i}"
+    row["uuid"] = f"bench-{i}"
+    with open(transcript, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row, separators=(",", ":")) + "\n")
+    msg.write_text("bench\n")
+    start = time.perf_counter()
+    subprocess.run([*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def python_pass_once(env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+    return time.perf_counter() - start
 
 
 def setup_repo(repo: Path) -> None:
@@ -226,6 +223,7 @@ def main() -> None:
                         "commitledger.capture.opencode, commitledger.capture.copilot, commitledger.capture.aider"],
                        env=env, check=True)
         results: dict[str, float] = {}
+        cases = {}
         for label, config, repo_list in (("10MB", small_config, small_repos), ("full", big_config, repos)):
             repo = repo_list[0]
             setup_repo(repo)
@@ -233,11 +231,20 @@ def main() -> None:
             transcript = next((config / "projects").glob(f"-{str(repo).strip('/').replace('/', '-')}/*.jsonl"))
             if label == "full":
                 shutil.rmtree(repo / ".git" / "commitledger", ignore_errors=True)
-                cold, cold_rss = _rss([sys.executable, "-m", "commitledger", "usage", "--json"], run_env, repo)
+                cold, cold_rss = _rss([*COMMAND, "usage", "--json"], run_env, repo)
                 results["cold_usage"] = cold
                 results["cold_usage_rss"] = cold_rss
-            results[f"warm_{label}"] = warm_hook(repo, run_env, transcript, args.runs)
-        results["python_pass"] = python_pass(env, args.runs)
+            prepare_warm(repo, run_env)
+            cases[label] = (repo, run_env, transcript)
+        # Interleaved, so load from other processes on the machine hits all three alike.
+        timings: dict[str, list[float]] = {"10MB": [], "full": [], "pass": []}
+        for i in range(args.runs):
+            for label, (repo, run_env, transcript) in cases.items():
+                timings[label].append(warm_hook_once(repo, run_env, transcript, i))
+            timings["pass"].append(python_pass_once(env))
+        results["warm_10MB"] = statistics.median(timings["10MB"])
+        results["warm_full"] = statistics.median(timings["full"])
+        results["python_pass"] = statistics.median(timings["pass"])
 
         print(f"warm hook, 10 MB of logs:      {results['warm_10MB'] * 1000:8.1f} ms")
         print(f"warm hook, {full / 1e6:.0f} MB of logs: {results['warm_full'] * 1000:8.1f} ms   "

@@ -192,7 +192,6 @@ def prepare_commit_msg(paths: object, config: object, args: list[str], environ: 
     from commitledger import gitlite, msgedit, window
     from commitledger.repo_paths import RepoPaths
     from commitledger.statefiles import StateLock
-    from commitledger.trailers import format_trailers, merge_lines, parse_usage_lines
 
     assert isinstance(paths, RepoPaths)
     msgfile, source, sha = _source_args(args, environ)
@@ -212,6 +211,10 @@ def prepare_commit_msg(paths: object, config: object, args: list[str], environ: 
         from commitledger.pending import next_commit
 
         nxt = next_commit(paths, config, environ)  # type: ignore[arg-type]
+        if not nxt.lines and not amend:
+            return 0  # nothing to write: the common commit pays for no trailer code
+        from commitledger.trailers import format_trailers, merge_lines, parse_usage_lines
+
         text = _read_message(msgfile)
         comment = _comment_char(paths, environ)
         if amend:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from commitledger.capture.base import Env
 from commitledger.collect import Collected, collect, save_index
-from commitledger.config import Config
 from commitledger.gitlite import committer_time, head_sha
 from commitledger.repo_paths import RepoPaths
-from commitledger.trailers import UsageLine
 from commitledger.window import Attributor, Contribution, Window, aggregate, contributions, recorded_row
+
+if TYPE_CHECKING:  # the hook must not import config (tomllib) when there is no pyproject.toml
+    from commitledger.config import Config
+    from commitledger.trailers import UsageLine
 
 
 class LazyPrices:

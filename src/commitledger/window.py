@@ -34,12 +34,13 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from commitledger.capture.base import UsageEvent
 from commitledger.statefiles import load_json, save_json
-from commitledger.trailers import UsageLine
-from commitledger.usage import Usage
+
+if TYPE_CHECKING:  # imported where used: a commit with nothing pending needs neither
+    from commitledger.trailers import UsageLine
 
 PENDING_FILE = "pending.json"
 RECORDED_DIR = "recorded"
@@ -364,6 +365,9 @@ def aggregate(items: list[Contribution], normalise: Any) -> list[UsageLine]:
     request of its session at or after it (the model that answered), else
     the session's, else the agent's busiest model in this window.
     """
+    from commitledger.trailers import UsageLine
+    from commitledger.usage import Usage
+
     session_requests: dict[tuple[str, str], list[tuple[float, str]]] = {}
     agent_models: dict[str, dict[str, int]] = {}
     for c in items:
