@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sqlite3
 import tokenize
 from collections.abc import Callable, Iterable
@@ -112,46 +113,53 @@ def _decode(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-# --- raw metrics (LOC, LLOC, comments, docstrings) in one tokenizer pass ---
+# --- raw metrics (LOC, LLOC, comments, docstrings) in one regex pass ---
 #
 # ``radon.raw.analyze`` tokenizes every stripped line again on its own, and a
 # long multi-line statement again for each line it spans: the slowest part of
-# ``radon mi`` by far, quadratic on long literals. The functions below compute
-# the same ``Module`` numbers from one pass of ``tokenize`` over the file,
-# grouping tokens into the chunks radon would build (a logical line at bracket
-# depth 0). Where ``str.splitlines`` would split lines differently from the
-# tokenizer (form feeds, ``\r``, Unicode separators) they return ``None`` and
-# radon's own ``analyze`` runs instead.
+# ``radon mi``, quadratic on long literals. ``raw_metrics`` computes the same
+# ``Module`` numbers from one scan that only tells apart what those numbers
+# depend on (strings, comments, brackets, ``;``, ``:``, line ends), grouped into
+# the chunks radon builds (a logical line at bracket depth 0). Checked equal to
+# radon on the standard library and site-packages; where ``str.splitlines``
+# would split lines differently (form feeds, ``\r``, Unicode separators) or the
+# scanner meets anything it does not expect, it returns ``None`` and radon's
+# own ``analyze`` runs instead.
 
+_SCAN = re.compile(
+    r"""(?P<str>(?:[rRbBuUfF]{1,2})?(?:\"\"\"(?:\\.|[^\\])*?\"\"\"|'''(?:\\.|[^\\])*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'))"""
+    r"""|(?P<com>\#[^\n]*)"""
+    r"""|(?P<nl>\n)"""
+    r"""|(?P<cont>\\\n)"""
+    r"""|(?P<walrus>:=)"""
+    r"""|(?P<op>[()\[\]{};:])"""
+    r"""|(?P<ws>[ \t]+)"""
+    r"""|(?P<word>\w+)"""
+    r"""|(?P<sym>[^\w\s'"\#()\[\]{};:\\]+|\\)""",
+    re.S,
+)
+_STR, _COM, _NL, _OP, _OTHER, _END = range(1, 7)
 _SPLITLINES_EXTRA = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-_OPEN = frozenset("([{")
-_CLOSE = frozenset(")]}")
-_LINE_ENDS = frozenset({tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER})
-_Token = tuple[int, str, tuple[int, int], tuple[int, int]]
-_END_TOKEN: _Token = (tokenize.ENDMARKER, "", (0, 0), (0, 0))
+_Token = tuple[int, str, int, int]  # kind, text, first row, last row
 
 
 def _logical_lines(tokens: list[_Token]) -> int:
     """``radon.raw._logical``: ``if x: y`` is two logical lines, ``a; b`` two, a comment none."""
     subs: list[list[_Token]] = [[]]
     for tok in tokens:
-        if tok[0] == tokenize.OP and tok[1] == ";":
+        if tok[0] == _OP and tok[1] == ";":
             subs.append([])
         else:
             subs[-1].append(tok)
     total = 0
     for sub in subs:
-        kept = [t for t in sub if t[0] not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)]
-        colon = next((i for i in range(len(kept) - 1, -1, -1) if kept[i][0] == tokenize.OP and kept[i][1] == ":"), None)
+        kept = [t for t in sub if t[0] not in (_COM, _NL)]
+        colon = next((i for i in range(len(kept) - 1, -1, -1) if kept[i][0] == _OP and kept[i][1] == ":"), None)
         if colon is not None:
             total += 2 - (colon == len(kept) - 2)
-        elif any(t[0] not in _LINE_ENDS for t in kept):
+        elif any(t[0] not in (_NL, _END) for t in kept):
             total += 1
     return total
-
-
-def _single(kind: int, tokens: list[_Token]) -> bool:
-    return tokens[0][0] == kind and all(t[0] in _LINE_ENDS for t in tokens[1:])
 
 
 @dataclass(slots=True)
@@ -163,14 +171,15 @@ class _RawCounts:
     blank: int = 0
     sloc: int = 0
 
-    def add_chunk(self, tokens: list[_Token], lines: list[str]) -> None:
+    def add_chunk(self, chunk: list[_Token], lines: list[str]) -> None:
         """One of radon's chunks: a comment line, a docstring, or code (with its blank lines)."""
-        self.comments += sum(1 for t in tokens if t[0] == tokenize.COMMENT)
-        if _single(tokenize.COMMENT, tokens):
+        tokens = chunk + [(_END, "", 0, 0)]
+        self.comments += sum(1 for t in tokens if t[0] == _COM)
+        first = tokens[0]
+        alone = all(t[0] in (_NL, _END) for t in tokens[1:])
+        if alone and (first[0] == _COM or (first[0] == _STR and first[2] == first[3])):
             self.single += 1
-        elif _single(tokenize.STRING, tokens) and tokens[0][2][0] == tokens[0][3][0]:
-            self.single += 1
-        elif _single(tokenize.STRING, tokens):
+        elif alone and first[0] == _STR:
             self.multi += sum(1 for line in lines if line)
             self.blank += sum(1 for line in lines if not line)
         else:
@@ -181,7 +190,7 @@ class _RawCounts:
 
 
 def raw_metrics(text: str) -> Module | None:
-    """``radon.raw.analyze(text)`` in one tokenizer pass; ``None`` where it could differ."""
+    """``radon.raw.analyze(text)`` in one pass; ``None`` where it could differ."""
     if any(ch in text for ch in _SPLITLINES_EXTRA):
         return None
     lines = text.split("\n")
@@ -189,26 +198,41 @@ def raw_metrics(text: str) -> Module | None:
         lines.pop()
     counts = _RawCounts()
     chunk: list[_Token] = []
-    depth = 0
-    start_row = 1
-    for kind, value, start, end, _ in tokenize.generate_tokens(io.StringIO(text).readline):
-        if kind in (tokenize.INDENT, tokenize.DEDENT):
+    depth = pos = 0
+    row = start_row = 1
+    for match in _SCAN.finditer(text):
+        if match.start() != pos:
+            return None
+        pos = match.end()
+        kind, value = match.lastgroup, match.group()
+        if kind == "ws":
             continue
-        if kind == tokenize.ENDMARKER:
-            break
-        if kind == tokenize.OP:
-            depth += value in _OPEN
-            depth -= value in _CLOSE
-        chunk.append((kind, value, start, end))
-        if kind in (tokenize.NEWLINE, tokenize.NL) and depth == 0:
-            counts.add_chunk(chunk + [_END_TOKEN], [line.strip() for line in lines[start_row - 1 : start[0]]])
-            chunk = []
-            start_row = start[0] + 1
-    if chunk or start_row <= len(lines):
+        if kind == "nl":
+            if depth == 0:
+                counts.add_chunk(chunk + [(_NL, value, row, row)], [x.strip() for x in lines[start_row - 1 : row]])
+                chunk, start_row = [], row + 1
+            row += 1
+        elif kind == "cont":
+            row += 1
+        elif kind == "str":
+            chunk.append((_STR, value, row, row + value.count("\n")))
+            row += value.count("\n")
+        elif kind == "com":
+            chunk.append((_COM, value, row, row))
+        elif kind == "op":
+            depth += (value in "([{") - (value in ")]}")
+            chunk.append((_OP, value, row, row))
+        else:
+            chunk.append((_OTHER, value, row, row))
+    if pos != len(text):
+        return None
+    if chunk:
+        counts.add_chunk(chunk + [(_NL, "", row, row)], [x.strip() for x in lines[start_row - 1 : row]])
+        start_row = row + 1
+    if start_row <= len(lines):
         return None
     loc = counts.sloc + counts.blank + counts.multi + counts.single
     return Module(loc, counts.lloc, counts.sloc, counts.comments, counts.multi, counts.blank, counts.single)
-
 
 def _functions(visitor: ComplexityVisitor, lines: list[str]) -> tuple[FunctionMetric, ...]:
     out: list[FunctionMetric] = []
