@@ -227,6 +227,12 @@ def test_amend_without_and_with_new_usage(repo_with_logs: Repo) -> None:
     # And nothing is pending afterwards.
     assert r.commit("b.txt", "Add b").returncode == 0
     assert "AI-Usage" not in r.message()
+    # -C reuses a message: its usage stays with the commit it came from, never copied.
+    (r.path / "c.txt").write_text("c\n")
+    r.git("add", "c.txt")
+    proc = r.run("git", "commit", "-C", "HEAD~1")
+    assert proc.returncode == 0, proc.stderr
+    assert r.message() == "Add a, reworded"
 
 
 def test_aborted_commits_lose_nothing(tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path) -> None:

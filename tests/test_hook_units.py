@@ -90,3 +90,37 @@ def test_nested_repository_claims_its_directory(tmp_path: Path) -> None:
     assert not Attributor(outer)(event(inner / "lib"))
     assert Attributor(inner)(event(inner / "lib"))
     assert not Attributor(outer)(event(tmp_path / "elsewhere"))
+
+
+def test_gemini_project_hash_names_the_worktree(tmp_path: Path) -> None:
+    import hashlib
+
+    from commitledger.capture.base import UsageEvent
+
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    link = tmp_path / "via-link"
+    link.symlink_to(root)
+    digest = lambda p: hashlib.sha256(str(p).encode()).hexdigest()  # noqa: E731
+    event = lambda h: UsageEvent("gemini-cli", "request", "k", 1.0, "s", None, h)  # noqa: E731
+    assert Attributor(root)(event(digest(root.resolve())))
+    assert Attributor(root, {"PWD": str(link / "sub")})(event(digest(link)))
+    assert not Attributor(root)(event(digest(link)))
+    assert not Attributor(root)(event(digest(tmp_path)))
+
+
+def test_hook_path_imports_no_heavy_library(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    msg = repo / ".git" / "MSG"
+    msg.write_text("Subject\n")
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "commitledger", "hook", "prepare-commit-msg", str(msg), "message"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "commitledger.hook" in imported
+    for heavy in ("pydantic", "click", "pygit2", "rich", "tomllib"):
+        assert heavy not in imported, heavy

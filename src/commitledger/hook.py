@@ -11,7 +11,9 @@ passes as ``PRE_COMMIT_COMMIT_MSG_SOURCE`` / ``PRE_COMMIT_COMMIT_OBJECT_NAME``):
 - ``commit`` naming HEAD, or any source while the ``git commit`` process
   was given ``--amend``: an amend; our trailers are replaced by the old
   commit's usage plus the new;
-- ``commit`` naming another commit (``-c``/``-C``): nothing is added;
+- ``commit`` naming another commit (``-c``/``-C``): nothing is added, and
+  the reused message's own trailers are removed (its usage belongs to the
+  commit it came from);
 - ``merge``, ``squash``, and any commit made while a rebase, cherry-pick or
   revert replays commits: nothing is added (the replayed messages carry
   their own trailers).
@@ -205,7 +207,16 @@ def prepare_commit_msg(paths: object, config: object, args: list[str], environ: 
         if source == "commit":
             amend = head is not None and flag is not False and gitlite.resolve(paths, sha or "HEAD") == head
             if not amend:
-                return 0  # -c/-C: the reused message's usage belongs to its own commit
+                # -c/-C: the reused message's usage belongs to the commit it came from;
+                # copied trailers would count it twice in the ledger.
+                text = _read_message(msgfile)
+                if "usage" in text.lower():
+                    from commitledger import msgedit as edit
+
+                    stripped = edit.strip_ours(text, _comment_char(paths, environ))
+                    if stripped != text:
+                        _write_message(msgfile, stripped)
+                return 0
         else:
             amend = bool(flag)
         from commitledger.pending import next_commit
