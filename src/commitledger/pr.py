@@ -85,8 +85,6 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
         _commit_summary(c, tests_touched(gitrepo.changed_paths(repo, c.info.sha), config.test_patterns))
         for c in commits
     ]
-    unscored = [s for s in scores if s.unscored_reason]
-    warnings += [f"{s.path} not scored: {s.unscored_reason}" for s in unscored]
     return PrResult(
         base=str(base.id),
         head=str(head.id),

@@ -96,6 +96,9 @@ def pr(
         click.echo(text, nl=False)
     for warning in result.warnings:
         click.echo(f"commitledger: warning: {warning}", err=True)
+    for file in result.maintainability.files:
+        if file.status == "unscored":
+            click.echo(f"commitledger: warning: {file.path} not scored: {file.reason}", err=True)
     failing = sorted({s.id for s in result.signals} & (set(fail_on) | set(config.fail_on)))
     if failing:
         click.echo(f"commitledger: failing on signal(s): {', '.join(failing)}", err=True)

@@ -190,7 +190,7 @@ def build_view(result: PrResult, limits: Limits) -> dict[str, Any]:
     return {
         "r": result,
         "any_ai": result.ai_commits > 0 or result.discarded_commits > 0,
-        "tokens": usage.tokens,
+        "tokens": usage.tokens if usage.has_tokens() or cost is not None else None,
         "unknown_commits": sum(1 for c in result.commit_list if c.ai and c.usage is None),
         "ratio": cost / base.median_ai_cost_usd if base and base.median_ai_cost_usd and cost is not None else None,
         "debt": sum(1 for s in result.signals if s.id != "tests-failed"),
