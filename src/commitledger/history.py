@@ -157,9 +157,21 @@ def walk(
                 return segment, at // 20
         return None
 
+    every: set[bytes] = set()  # all cached chain commits, filled on first need by `cached`
+
+    def cached(sha: str) -> bool:
+        if not every:
+            for segment in segments:
+                raw = segment.sha
+                every.update(raw[i : i + 20] for i in range(0, len(raw), 20))
+        return bytes.fromhex(sha) in every
+
     def add(segment: Segment) -> None:
         segments.append(segment)
         tips[segment.sha[:20]] = segment
+        if every:
+            raw = segment.sha
+            every.update(raw[i : i + 20] for i in range(0, len(raw), 20))
 
     chain = Chain()
     current: str | None = tip
@@ -180,8 +192,7 @@ def walk(
         if not segments and since_ts is None:
             stop, by_age = None, False  # nothing cached and no window: one pass over everything
         else:
-            _, stop, by_age = first_parent_until(repo, current, lambda sha: find(bytes.fromhex(sha)) is not None,
-                                                 since_ts)
+            _, stop, by_age = first_parent_until(repo, current, cached, since_ts)
         scanned = scan_segment(repo, current, stop, test_patterns, counter, progress)
         if not scanned:
             break
