@@ -13,9 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from commitledger.models import (
@@ -33,6 +36,7 @@ from commitledger.models import (
 )
 from commitledger.render.markdown import (
     GITHUB_COMMENT_LIMIT,
+    ZWSP,
     code_span,
     escape_text,
     human_number,
@@ -250,6 +254,7 @@ def test_code_span_and_escape_units() -> None:
     assert escape_text("1. item") == "1\\. item"
     assert escape_text("costs $1 and $2") == "costs \\$1 and \\$2"
     assert escape_text("mail @bob") == "mail @\u200bbob"
+    assert escape_text("see www.evil.example") == "see www\u200b.evil.example"
 
 
 def test_numbers_are_humanised() -> None:
@@ -379,3 +384,15 @@ def test_apply_previous_restores_work_that_came_back() -> None:
     updated = apply_previous(back, marker)
     assert set(updated.discarded_work) == {"8e7d6c5b4a39"}
     assert updated.discarded_commits == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+       | st.text(alphabet="<>&@[]()!`*_#|~$\\:/-.+=1 ajsvcript", max_size=60))
+def test_escaped_text_renders_as_exactly_itself(value: str) -> None:
+    """Whatever a commit subject holds, the reader sees those characters and no markup."""
+    html = MarkdownIt("commonmark", {"html": True}).renderInline(escape_text(value))
+    assert "<" not in html.replace("&lt;", "")
+    shown = unescape(html).replace(ZWSP, "")
+    expected = re.sub(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+", " ", value).strip()
+    assert shown == expected.replace("\x00", "\ufffd")

@@ -36,6 +36,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|~!$])")
 # Block markup only bites at the start of a line (a list item, a heading, a quote).
 _LEADING = re.compile(r"^(\d*)([-+=.)])")
 _SCHEME = re.compile(r"(?i)\b(https?|ftp|javascript|data|vbscript|mailto|file)\s*:")
+_WWW = re.compile(r"(?i)\bwww\.")
 _ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 
@@ -60,6 +61,7 @@ def escape_text(value: object, limit: int | None = None) -> str:
     """Plain text that renders as itself: no tag, entity, link, image, emphasis or mention."""
     text = _clean(value, limit)
     text = _SCHEME.sub(lambda m: m.group(1) + ZWSP + ":", text)
+    text = _WWW.sub("www" + ZWSP + ".", text)  # GFM autolinks a bare www. too
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
