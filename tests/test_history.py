@@ -385,3 +385,19 @@ def test_git_ai_note_marks_a_change_ai_assisted(r: Repo) -> None:
     assert by_commit(history_json(r.path))[plain]["ai"] is False
     git(r.path, "notes", "--ref=refs/notes/ai", "add", "-m", "agent: cursor", plain)
     assert by_commit(history_json(r.path))[plain]["ai"] is True
+
+
+def test_subject_fallbacks_and_unknown_shas(r: Repo) -> None:
+    titled = r.commit(f"Tune the cache\n\n{usage(0.3)}")
+    r.branch("topic")
+    r.commit(f"Topic work\n\n{usage(0.2)}")
+    merge = r.merge_pr(40, "topic", "Topic feature")
+    stranger = r.commit("Unrelated\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.")
+    by_title = r.commit('Revert "Tune the cache"')  # no sha, no PR: the subject names the change
+    by_merge_subject = r.commit('Revert "Merge pull request #40 from dev/topic"')
+    for _ in range(2):  # cold, then from the cache
+        changes = by_commit(history_json(r.path))
+        assert changes[titled]["reverted_by"] == by_title
+        assert changes[merge]["reverted_by"] == by_merge_subject
+        assert changes[stranger]["reverted_by"] is None
+        assert sum(1 for c in changes.values() if c["reverted_by"]) == 2
