@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from commitledger.render.marker import parse_marker
 from conftest import commit_file, git, run_cli
 
 CLAUDE = (
@@ -303,3 +305,30 @@ def test_baseline_from_the_base_branch(repo: Path) -> None:
     assert "**1.5× the median AI-assisted change**" in proc.stdout
     off = pr_json(repo, "--base", "main", "--head", "pricey", "--baseline-days", "0")
     assert off["baseline"] is None and "cost-per-line" not in {s["id"] for s in off["signals"]}
+
+
+def test_huge_pull_request_comment_fits(repo: Path) -> None:
+    """1,200 AI commits with long subjects, built with git fast-import: the comment still fits."""
+    commit_file(repo, "README.md", "# r\n", "start")
+    stream = []
+    for i in range(1200):
+        message = (f"Change {i}: " + "a long subject that takes room in the table " * 3
+                   + f"\n\n{CLAUDE.replace('cost_usd=0.5000', f'cost_usd={0.01 + i / 10000:.4f}')}\n")
+        data = f"line {i}\n"
+        stream += [
+            "commit refs/heads/huge",
+            f"committer Dev <dev@example.com> {1_763_000_000 + i} +0000",
+            f"data {len(message.encode())}", message,
+            *(["from refs/heads/main"] if i == 0 else []),
+            f"M 100644 inline notes/f{i}.txt", f"data {len(data.encode())}", data, "",
+        ]
+    proc = subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input="\n".join(stream) + "\n",
+                          text=True, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = run_cli("pr", "--base", "main", "--head", "huge", "--baseline-days", "0", cwd=repo)
+    assert out.returncode == 0, out.stderr
+    body = out.stdout
+    assert len(body) <= 65_536
+    assert "**\\$" in body and "over 1.2k commits" in body and "more commit" in body
+    marker = parse_marker(body)
+    assert marker is not None and len(marker.digest) == 1200
