@@ -9,6 +9,7 @@ and JSON consumers use them): ``tests-failed``, ``maintainability``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from radon.complexity import cc_rank
 from radon.metrics import mi_rank
@@ -18,6 +19,7 @@ from commitledger.signals.maintainability import FileScore, changed_functions
 from commitledger.usage import Usage
 
 SIGNAL_IDS: tuple[str, ...] = ("tests-failed", "maintainability", "complexity", "cost-limit", "no-tests", "cost-per-line")
+Severity = Literal["info", "warning", "error"]
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 # A long list of per-file signals helps nobody in a comment: the rest are counted in one sentence.
 MAX_PER_KIND = 8
@@ -91,10 +93,10 @@ def complexity_signals(scores: list[FileScore], worst_rank: str) -> tuple[list[S
     return _capped("complexity", "warning", found, "more functions are that complex"), {p for p, _ in found}
 
 
-def _capped(signal_id: str, severity: str, found: list[tuple[str, str]], rest: str) -> list[Signal]:
-    out = [Signal(id=signal_id, severity=severity, message=text) for _, text in found[:MAX_PER_KIND]]  # type: ignore[arg-type]
+def _capped(signal_id: str, severity: Severity, found: list[tuple[str, str]], rest: str) -> list[Signal]:
+    out = [Signal(id=signal_id, severity=severity, message=text) for _, text in found[:MAX_PER_KIND]]
     if len(found) > MAX_PER_KIND:
-        out.append(Signal(id=signal_id, severity=severity, message=f"{len(found) - MAX_PER_KIND} {rest}"))  # type: ignore[arg-type]
+        out.append(Signal(id=signal_id, severity=severity, message=f"{len(found) - MAX_PER_KIND} {rest}"))
     return out
 
 
