@@ -139,3 +139,9 @@ def test_merge_note_and_parse_note_are_pure() -> None:
     assert notes.parse_note("[]") is None
     assert notes.parse_note('{"schema": "other/1"}') is None
     assert notes.parse_note('{"schema": "commitledger.note/1", "abandoned": [1, {"pr": 2}]}')["abandoned"] == [{"pr": 2}]
+
+
+def test_note_takes_the_pr_number_from_a_squash_subject(merged: tuple[Path, str, str]) -> None:
+    repo, _, squash = merged
+    assert run_cli("note", squash, cwd=repo).returncode == 0
+    assert json.loads(git(repo, "notes", "--ref=commitledger", "show", squash))["change"]["pr"] == 4
