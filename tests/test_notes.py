@@ -145,3 +145,17 @@ def test_note_takes_the_pr_number_from_a_squash_subject(merged: tuple[Path, str,
     repo, _, squash = merged
     assert run_cli("note", squash, cwd=repo).returncode == 0
     assert json.loads(git(repo, "notes", "--ref=commitledger", "show", squash))["change"]["pr"] == 4
+
+
+def test_notes_merged_by_cat_sort_uniq_keep_both_writers(merged: tuple[Path, str, str], tmp_path: Path) -> None:
+    """Two CI jobs noted the same merge-base concurrently; git's line-wise merge joins their JSON lines."""
+    repo, base, _ = merged
+    mine = write_json(tmp_path / "mine.json", pr_result(1.0))
+    assert run_cli("note", base, "--abandoned", "--pr", "51", "--result", str(mine), cwd=repo).returncode == 0
+    theirs = notes.merge_note(None, abandoned=notes.abandoned_facts(52, pr_result(2.0), "2026-01-01T00:00:00Z"))
+    git(repo, "notes", "--ref=theirs", "add", "-m", json.dumps(theirs, separators=(",", ":")), base)
+    git(repo, "notes", "--ref=commitledger", "merge", "-q", "-s", "cat_sort_uniq", "refs/notes/theirs")
+    assert len(git(repo, "notes", "--ref=commitledger", "show", base).splitlines()) == 2
+    data = history(repo)
+    assert sorted(c["pr"] for c in data["changes"] if c["kind"] == "abandoned") == [51, 52]
+    assert data["summary"]["abandoned_cost_usd"] == pytest.approx(3.0)

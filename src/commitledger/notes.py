@@ -106,11 +106,35 @@ def merge_note(existing: dict[str, Any] | None, change: dict[str, Any] | None = 
 
 
 def parse_note(text: str) -> dict[str, Any] | None:
-    """A note's JSON object, or ``None`` when it is not one of ours (malformed notes are ignored)."""
+    """A note's JSON object, or ``None`` when it is not one of ours (malformed notes are ignored).
+
+    Each note is written as one line of JSON, so two notes joined by ``git
+    notes merge -s cat_sort_uniq`` (the strategy for concurrent pushes) are
+    read line by line and folded together instead of being dropped.
+    """
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
+        parts = [part for part in (_one(line) for line in text.splitlines() if line.strip()) if part is not None]
+        if not parts:
+            return None
+        folded: dict[str, Any] | None = None
+        for part in parts:
+            folded = merge_note(folded, change=part.get("change"))
+            for entry in part.get("abandoned", []):
+                folded = merge_note(folded, abandoned=entry)
+        return folded
+    return _checked(data)
+
+
+def _one(line: str) -> dict[str, Any] | None:
+    try:
+        return _checked(json.loads(line))
+    except (ValueError, RecursionError):
         return None
+
+
+def _checked(data: Any) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         return None
     if "change" in data and not isinstance(data["change"], dict):
