@@ -6,12 +6,12 @@ its side branch, a squash commit or direct push owns only itself. That set is
 a property of the commit alone, so the facts computed here can be cached by
 commit id and reused for any branch whose chain passes through the commit.
 
-Why ``git log`` and not pygit2: on the 200k-commit benchmark repository one
-``git log --topo-order --numstat`` piped through a single subprocess read the
-history faster than a pygit2 walk that also diffs each chain commit against its
-first parent (pygit2 builds a Python object per commit, per diff and per
-patch; git streams text we split on a separator). ``bench/history.py`` prints
-both figures.
+Why ``git log`` and not pygit2: measured on the 200k-commit benchmark
+repository (``bench/history.py --pygit2``), reading every message in
+topological order plus a diff with stats of each chain commit took pygit2
+68 s, against 6.4 s for this scan (two ``git log`` processes piped through
+one subprocess each, split on a separator): pygit2 builds a Python object
+per commit, per diff and per patch.
 
 Ownership without holding the graph: ``--topo-order`` shows no commit before
 all its children, so by the time a side commit is read, every child has

@@ -119,11 +119,11 @@ def _stderr_console() -> Any:
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.2f}"
+    return "n/a" if value is None else f"${value:,.2f}"
 
 
 def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    return "n/a" if value is None else f"{value:.1%}"
 
 
 def render_table(data: Any, limit: int) -> None:
@@ -144,7 +144,7 @@ def render_table(data: Any, limit: int) -> None:
                                                      if s["abandoned_cost_usd"] else ""))
     head.add_row("cost per merged change", _money(s["cost_per_merged_change"]))
     head.add_row("median AI cost per AI-assisted change", _money(s["median_ai_cost_usd"]))
-    head.add_row("revert rate", f"AI-assisted {_rate(s['revert_rate_ai'])} - other {_rate(s['revert_rate_other'])}")
+    head.add_row("revert rate", f"AI-assisted {_rate(s['revert_rate_ai'])}, other {_rate(s['revert_rate_other'])}")
     if s["median_time_to_revert_hours"] is not None:
         head.add_row("median time to revert", f"{s['median_time_to_revert_hours']:,.1f} h")
     if s["tokens_per_changed_line"] is not None:
