@@ -396,3 +396,11 @@ def test_escaped_text_renders_as_exactly_itself(value: str) -> None:
     shown = unescape(html).replace(ZWSP, "")
     expected = re.sub(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+", " ", value).strip()
     assert shown == expected.replace("\x00", "\ufffd")
+
+
+def test_baseline_without_ai_changes_is_not_a_comparison() -> None:
+    empty = Baseline(days=90, ai_changes=0, median_ai_cost_usd=None, cost_per_merged_change=None,
+                     median_cost_per_line=None, revert_rate_ai=None, revert_rate_other=0.0)
+    body = render_comment(sample_result().model_copy(update={"baseline": empty}))
+    assert "| | this change |\n| --- | ---: |\n" in body
+    assert "last 90 days" not in body and "median AI-assisted change" not in body

@@ -34,7 +34,7 @@ class Thresholds:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def tests_signals(tests: Tests | None) -> list[Signal]:
