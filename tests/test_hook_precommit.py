@@ -296,7 +296,7 @@ def test_rebase_cherry_pick_and_merge_add_nothing(repo_with_logs: Repo) -> None:
     assert r.message() == side_message
     # rebase: replayed commits keep their own trailers.
     r.git("checkout", "-q", "side")
-    proc = r.run("git", "rebase", "main~1")
+    proc = r.run("git", "rebase", "--force-rebase", "main~2")  # a replay onto another parent: never main's sha
     assert proc.returncode == 0, proc.stderr
     r.git("checkout", "-q", "-b", "side2", "side")
     proc = r.run("git", "rebase", "main")
@@ -434,3 +434,18 @@ def test_record_goes_into_the_next_commit(repo_with_logs: Repo) -> None:
     message = r.message()
     assert "AI-Usage: agent=cursor model=gpt-5 requests=1 tool_calls=3 input=1000 output=200 cache_read=0 cache_write=0 cost_usd=0.2500" in message
     assert_fixture_totals(message.replace("AI-Usage: agent=cursor", "X"))
+
+
+def test_a_line_deleted_in_the_editor_stays_pending(repo_with_logs: Repo, tmp_path: Path) -> None:
+    r = repo_with_logs
+    editor = tmp_path / "editor.sh"
+    # The user writes a subject and deletes the codex lines (and their Assisted-by).
+    editor.write_text('#!/bin/sh\n{ echo "Claude only"; grep -v "codex" "$1"; } > "$1.new" && mv "$1.new" "$1"\n')
+    editor.chmod(0o755)
+    (r.path / "a.txt").write_text("a\n")
+    r.git("add", "a.txt")
+    proc = r.run("git", "commit", extra={"GIT_EDITOR": str(editor)})
+    assert proc.returncode == 0, proc.stderr
+    assert_fixture_totals(r.message(), claude=True, codex=False)
+    assert r.commit("b.txt", "Next").returncode == 0
+    assert_fixture_totals(r.message(), claude=False, codex=True)

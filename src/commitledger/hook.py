@@ -243,10 +243,8 @@ def prepare_commit_msg(paths: object, config: object, args: list[str], environ: 
                 return 0
             if source == "message" and msgedit.body_is_empty(text, comment):
                 return 0  # git aborts an empty message; trailers alone would make it a commit
-        trailer_lines = format_trailers(final)
-        _write_message(msgfile, msgedit.insert_trailers(text, trailer_lines, comment))
-        usage_lines = [t for t in trailer_lines if t.startswith("AI-Usage:")]
-        window.save_staged(state_dir, head, usage_lines, nxt.written())
+        _write_message(msgfile, msgedit.insert_trailers(text, format_trailers(final), comment))
+        window.save_staged(state_dir, head, [(line.format(), nxt.written(line.agent, line.model)) for line in final])
     return 0
 
 
@@ -276,15 +274,19 @@ def post_commit(paths: object) -> int:
     with StateLock(state_dir):
         staged = window.load_staged(state_dir)
         window.drop_staged(state_dir)
-        if not staged or not staged.get("keys"):
+        if not staged or not staged.get("lines"):
             return 0
         head = gitlite.head_sha(paths)
         if head is None or head == staged.get("head"):
+            return 0  # no new commit: not the one we prepared
+        carried = set((gitlite.commit_message(paths, head) or "").splitlines())
+        written: dict[str, list[object]] = {}
+        for text, keys in staged["lines"]:
+            if text in carried:  # a line the user deleted in the editor leaves its usage pending
+                written.update(keys)
+        if not written:
             return 0
-        message = gitlite.commit_message(paths, head) or ""
-        if not all(line in message for line in staged.get("lines", [])):
-            return 0  # the commit that was made is not the one we prepared
         win = window.Window.load(state_dir)
-        win.mark_recorded(staged["keys"])
+        win.mark_recorded(written)
         win.save()
     return 0

@@ -72,19 +72,28 @@ def reader_env(paths: RepoPaths, config: Config, environ: Mapping[str, str]) -> 
 class Next:
     """The next commit's usage: lines for the trailers, and what to mark recorded once it exists."""
 
-    __slots__ = ("window", "collected", "items", "lines", "prices")
+    __slots__ = ("window", "collected", "items", "lines", "prices", "groups")
 
     def __init__(
-        self, window: Window, collected: Collected, items: list[Contribution], lines: list[UsageLine], prices: LazyPrices
+        self,
+        window: Window,
+        collected: Collected,
+        items: list[Contribution],
+        lines: list[UsageLine],
+        prices: LazyPrices,
+        groups: dict[tuple[str, str], list[str]],
     ) -> None:
         self.window = window
         self.collected = collected
         self.items = items
         self.lines = lines
         self.prices = prices
+        self.groups = groups  # (agent, model) of a line -> slots behind it
 
-    def written(self) -> dict[str, list[Any]]:
-        return {c.slot: recorded_row(c) for c in self.items}
+    def written(self, agent: str, model: str) -> dict[str, list[Any]]:
+        """Keys (with the usage recorded for them) behind one (agent, model) line."""
+        by_slot = {c.slot: c for c in self.items}
+        return {slot: recorded_row(by_slot[slot]) for slot in self.groups.get((agent, model), [])}
 
 
 def update_window(
@@ -112,5 +121,6 @@ def next_commit(
     window, collected = update_window(paths, config, environ, agents)
     prices = LazyPrices(config.prices, environ)
     items = contributions(window, prices)
-    lines = aggregate(items, normalise) if items else []
-    return Next(window, collected, items, lines, prices)
+    groups: dict[tuple[str, str], list[str]] = {}
+    lines = aggregate(items, normalise, groups) if items else []
+    return Next(window, collected, items, lines, prices, groups)

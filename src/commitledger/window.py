@@ -358,12 +358,15 @@ def recorded_row(c: Contribution) -> list[Any]:
     return [*tokens_of(e), cost, e.time]
 
 
-def aggregate(items: list[Contribution], normalise: Any) -> list[UsageLine]:
+def aggregate(
+    items: list[Contribution], normalise: Any, groups: dict[tuple[str, str], list[str]] | None = None
+) -> list[UsageLine]:
     """Per (agent, normalised model): the AI-Usage lines these contributions make.
 
     Prompt events carry no model: a prompt goes to the model of the first
     request of its session at or after it (the model that answered), else
     the session's, else the agent's busiest model in this window.
+    ``groups``, when given, receives the slots behind each (agent, model) line.
     """
     from commitledger.trailers import UsageLine
     from commitledger.usage import Usage
@@ -397,8 +400,11 @@ def aggregate(items: list[Contribution], normalise: Any) -> list[UsageLine]:
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for c in items:
         e = c.entry.event
+        pair_key = (e.agent, model_of(e))
+        if groups is not None:
+            groups.setdefault(pair_key, []).append(c.slot)
         pair = pairs.setdefault(
-            (e.agent, model_of(e)),
+            pair_key,
             {"sessions": set(), "prompts": 0, "requests": 0, "tool_calls": 0, "tokens": [0, 0, 0, 0, 0],
              "cost": 0.0, "priced": True, "manual": False, "known": set()},
         )  # fmt: skip
@@ -455,8 +461,14 @@ def load_staged(state_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def save_staged(state_dir: Path, head: str | None, lines: list[str], written: dict[str, list[Any]]) -> None:
-    save_json(state_dir / STAGED_FILE, {"version": STATE_VERSION, "head": head, "lines": lines, "keys": written})
+def save_staged(state_dir: Path, head: str | None, lines: list[tuple[str, dict[str, list[Any]]]]) -> None:
+    """What prepare-commit-msg wrote: each AI-Usage line with the keys (and usage) behind it.
+
+    Post-commit records the keys of the lines the commit really carries, so
+    a line the user deleted in the editor leaves its usage pending rather
+    than recorded, and the lines kept are never counted again.
+    """
+    save_json(state_dir / STAGED_FILE, {"version": STATE_VERSION, "head": head, "lines": [list(x) for x in lines]})
 
 
 def drop_staged(state_dir: Path) -> None:
