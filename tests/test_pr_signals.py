@@ -102,7 +102,11 @@ def test_cache_tolerates_other_tables_and_an_unwritable_place(tmp_path: Path) ->
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM history_changes").fetchone() == (1,)
     assert conn.execute(f"SELECT count(*) FROM {CACHE_TABLE}").fetchone() == (1,)
+    # rows written by another Python or radon version are not read
+    conn.execute(f"UPDATE {CACHE_TABLE} SET version = 'py2.7'")
+    conn.commit()
     conn.close()
+    assert MetricsCache(path).get_many(["a" * 40]) == {}
     blocked = tmp_path / "file"
     blocked.write_text("not a directory")
     broken = MetricsCache(blocked / "cache.sqlite")

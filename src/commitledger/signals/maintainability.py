@@ -21,12 +21,14 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import tokenize
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import radon
 from radon.complexity import add_inner_blocks
 from radon.metrics import h_visit_ast, mi_compute
 from radon.raw import Module, analyze
@@ -36,6 +38,9 @@ from commitledger.gitrepo import FileChange
 
 # Bump when what is stored per blob changes: old rows are then ignored, never misread.
 METRICS_VERSION = 1
+# What a blob's metrics depend on besides its bytes: the grammar of the running
+# Python (a PEP 695 file is a SyntaxError on 3.11 only) and radon's formulas.
+CACHE_VERSION = f"{METRICS_VERSION}:py{sys.version_info[0]}.{sys.version_info[1]}:radon{radon.__version__}"
 CACHE_TABLE = "pr_blob_metrics"
 # Below this many uncached blobs, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 24
@@ -312,7 +317,7 @@ class MetricsCache:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} ("
-                "blob TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL, "
+                "blob TEXT NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL, "
                 "PRIMARY KEY (blob, version)) WITHOUT ROWID"
             )
             conn.commit()
@@ -331,7 +336,7 @@ class MetricsCache:
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
                     f"SELECT blob, data FROM {CACHE_TABLE} WHERE version = ? AND blob IN ({marks})",
-                    [METRICS_VERSION, *chunk],
+                    [CACHE_VERSION, *chunk],
                 )
                 for blob_id, data in rows:
                     try:
@@ -349,7 +354,7 @@ class MetricsCache:
             with self._conn:
                 self._conn.executemany(
                     f"INSERT OR REPLACE INTO {CACHE_TABLE} (blob, version, data) VALUES (?, ?, ?)",
-                    [(blob_id, METRICS_VERSION, m.to_json()) for blob_id, m in metrics.items()],
+                    [(blob_id, CACHE_VERSION, m.to_json()) for blob_id, m in metrics.items()],
                 )
         except sqlite3.Error:
             return
