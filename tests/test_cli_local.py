@@ -51,3 +51,23 @@ def test_record_rejects_bad_numbers_in_one_line(repo: Path) -> None:
         proc = run_cli("record", "--agent", "cursor", "--model", "m", *args, cwd=repo)
         assert proc.returncode == 2
         assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("commitledger: --")
+
+
+def test_doctor_reports_logs_bad_lines_hooks_and_prices(repo: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from conftest import AGENT_LOGS
+
+    shutil.copytree(AGENT_LOGS / "codex", tmp_path / "codex")
+    shutil.copytree(AGENT_LOGS / "claude-code", tmp_path / "claude")
+    assert run_cli("install", cwd=repo).returncode == 0
+    env = {**os.environ, "CODEX_HOME": str(tmp_path / "codex"), "CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    proc = run_cli("doctor", cwd=repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "claude-code: 4 files -" in out
+    assert "codex: 2 files, 1 bad lines -" in out  # the crash-truncated line in the middle of the rollout
+    assert "aider: 0 files - no logs (not configured)" in out
+    assert "prepare-commit-msg: commitledger" in out and "post-commit: commitledger" in out
+    assert "prices: taken " in out

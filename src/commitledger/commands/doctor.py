@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import click
@@ -23,8 +24,13 @@ def _hook_report(worktree: Path) -> list[str]:
     config = worktree / ".pre-commit-config.yaml"
     if config.exists():
         text = config.read_text(encoding="utf-8", errors="replace")
-        ids = [i for i in ("commitledger", "commitledger-post-commit") if f"id: {i}\n" in text + "\n" or f"id: {i} " in text]
+        ids = sorted(set(re.findall(r"\bid:\s*['\"]?(commitledger(?:-post-commit|-commit-msg)?)\b", text)))
         lines.append(f"  .pre-commit-config.yaml: hook ids {', '.join(ids) if ids else 'none of ours'}")
+        types = re.search(r"default_install_hook_types:\s*\[([^\]]*)\]", text)
+        wanted = ("prepare-commit-msg", "post-commit", "commit-msg")
+        missing = [t for t in wanted if not types or t not in types.group(1)]
+        if ids and missing:
+            lines.append(f"  (default_install_hook_types lacks {', '.join(missing)}: run pre-commit install -t for them)")
     return lines
 
 
