@@ -240,14 +240,16 @@ def collect(
         old_files: dict[str, Any] = state.get("files") if isinstance(state.get("files"), dict) else {}
         new_files: dict[str, Any] = {}
         file_changed = not from_cache
+        stat = os.stat
+        previous = old_files.get
         for name in files:
-            record = old_files.get(name)
+            # The hot loop of an idle commit: one stat per file, nothing else.
+            record = previous(name)
             try:
-                st = os.stat(name)
+                st = stat(name)
             except OSError:
                 file_changed = True
                 continue
-            stats.files += 1
             if (
                 record is not None
                 and record[2] == st.st_size
@@ -256,7 +258,6 @@ def collect(
                 and record[0] == st.st_dev
             ):
                 new_files[name] = record
-                stats.bad_lines += record[6]
                 continue
             file_changed = True
             path = Path(name)
@@ -275,15 +276,15 @@ def collect(
                 stats.unreadable += 1
                 if record is not None:
                     new_files[name] = record
-                    stats.bad_lines += record[6]
                 continue
             stats.bytes_read += max(0, result.end - start)
             bad += result.bad_lines
-            stats.bad_lines += bad
             new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, result.end, ctx, bad]
             for event in result.events:
                 if accept(event):
                     out.events.append(event)
+        stats.files = len(new_files)
+        stats.bad_lines = sum(record[6] for record in new_files.values())
         if file_changed or len(new_files) != len(old_files):
             changed = True
             readers_state[agent] = {
