@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-_FAST_HOOKS = frozenset({"prepare-commit-msg", "post-commit"})
+_FAST_HOOKS = frozenset({"prepare-commit-msg", "commit-msg", "post-commit"})
 
 
 def main(argv: list[str] | None = None) -> None:

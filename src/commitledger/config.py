@@ -1,19 +1,19 @@
 """``[tool.commitledger]`` from the repository's ``pyproject.toml``.
 
-A dataclass with hand-written checks instead of a pydantic model because the
-commit hook reads it (``strict``) and must stay fast. A misspelt key is an
+A slotted record with hand-written checks instead of a pydantic model (or a
+dataclass) because the commit hook reads it (``strict``) and must stay fast:
+``tomllib`` is imported only when ``pyproject.toml`` mentions commitledger. A misspelt key is an
 error rather than a silent default: a threshold the user thinks is set but
 is not is worse than a one-line complaint.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from commitledger.errors import CommitledgerError
+from commitledger.slotted import Slotted
 
 DEFAULT_TEST_PATTERNS: tuple[str, ...] = (
     "tests/**",
@@ -31,27 +31,52 @@ DEFAULT_TEST_PATTERNS: tuple[str, ...] = (
 )
 
 
-@dataclass(slots=True)
-class Config:
-    # hook
-    strict: bool = False
-    # capture: extra log files that carry no working directory of their own
-    aider_analytics_log: str | None = None
-    copilot_otel_file: str | None = None
-    # pr analysis
-    test_patterns: list[str] = field(default_factory=lambda: list(DEFAULT_TEST_PATTERNS))
-    max_cost_usd: float | None = None
-    mi_drop: float = 5.0
-    complexity_rank: str = "C"
-    max_file_bytes: int = 1_000_000
-    cost_per_line_factor: float = 3.0
-    fail_on: list[str] = field(default_factory=list)
-    # baseline and history
-    baseline_days: int = 90
-    # comment
-    comment_when: str = "always"
-    # price overrides, USD per million tokens: {model: {input, output, cache_read, ...}}
-    prices: dict[str, Any] = field(default_factory=dict)
+class Config(Slotted):
+    """Every setting, with its default; see README "Configuration"."""
+
+    __slots__ = (
+        "strict",  # hook: refuse the commit when the hook fails
+        "aider_analytics_log",  # capture: log files that carry no working directory of their own
+        "copilot_otel_file",
+        "test_patterns",  # pr analysis
+        "max_cost_usd",
+        "mi_drop",
+        "complexity_rank",
+        "max_file_bytes",
+        "cost_per_line_factor",
+        "fail_on",
+        "baseline_days",  # baseline and history
+        "comment_when",  # comment
+        "prices",  # overrides, USD per million tokens: {model: {input, output, cache_read, ...}}
+    )
+    _defaults: ClassVar[dict[str, Any]] = {
+        "strict": False,
+        "aider_analytics_log": None,
+        "copilot_otel_file": None,
+        "test_patterns": lambda: list(DEFAULT_TEST_PATTERNS),
+        "max_cost_usd": None,
+        "mi_drop": 5.0,
+        "complexity_rank": "C",
+        "max_file_bytes": 1_000_000,
+        "cost_per_line_factor": 3.0,
+        "fail_on": list,
+        "baseline_days": 90,
+        "comment_when": "always",
+        "prices": dict,
+    }
+    strict: bool
+    aider_analytics_log: str | None
+    copilot_otel_file: str | None
+    test_patterns: list[str]
+    max_cost_usd: float | None
+    mi_drop: float
+    complexity_rank: str
+    max_file_bytes: int
+    cost_per_line_factor: float
+    fail_on: list[str]
+    baseline_days: int
+    comment_when: str
+    prices: dict[str, Any]
 
     def with_overrides(self, **values: Any) -> Config:
         """Flags win over the file; ``None`` means the flag was not given."""
@@ -106,16 +131,23 @@ def load_config(root: Path | None) -> Config:
         return config
     path = root / "pyproject.toml"
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return config
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        raise CommitledgerError(f"cannot read {path.name}: {exc.strerror}") from None
+    if b"commitledger" not in raw:  # no table of ours: skip the TOML parser (the hook runs this)
+        return config
+    import tomllib
+
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CommitledgerError(f"cannot read {path.name}: {exc}") from None
     table = data.get("tool", {}).get("commitledger", {})
     if not isinstance(table, dict):
         raise CommitledgerError("[tool.commitledger] in pyproject.toml must be a table")
-    known = {f.name for f in fields(Config)}
+    known = set(Config.__slots__)
     for raw_key, value in table.items():
         key = raw_key.replace("-", "_")
         if key not in known:

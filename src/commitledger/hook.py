@@ -32,9 +32,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from commitledger.errors import CommitledgerError
+
+if TYPE_CHECKING:
+    from commitledger.config import Config
+    from commitledger.repo_paths import RepoPaths
 
 USAGE = (
     "usage: commitledger hook prepare-commit-msg MSGFILE [SOURCE [SHA]] | "
@@ -77,22 +81,8 @@ def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
         return 0
 
 
-class _Defaults:
-    """``Config()``'s hook-relevant defaults, for a worktree without ``pyproject.toml``.
-
-    Importing ``config`` pulls in ``tomllib`` (and ``datetime``), a sixth of
-    the hook's budget, for a file that is not there.
-    """
-
-    strict = False
-    prices: dict[str, object] = {}
-    aider_analytics_log = None
-    copilot_otel_file = None
-
-
-def _config(worktree: Path) -> object:
-    if not (worktree / "pyproject.toml").exists():
-        return _Defaults()
+def _config(worktree: Path) -> Config:
+    # config.py skips tomllib unless pyproject.toml mentions commitledger.
     from commitledger.config import load_config
 
     return load_config(worktree)
@@ -155,7 +145,7 @@ def amend_flag(environ: Mapping[str, str]) -> bool | None:
     return None
 
 
-def _comment_char(paths: object, environ: Mapping[str, str]) -> str:
+def _comment_char(paths: RepoPaths, environ: Mapping[str, str]) -> str:
     """``core.commentChar`` (``#`` unless configured; asking git costs a process, so only then)."""
     from commitledger.repo_paths import RepoPaths
 
@@ -190,7 +180,7 @@ def _write_message(path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
 
 
-def prepare_commit_msg(paths: object, config: object, args: list[str], environ: Mapping[str, str]) -> int:
+def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], environ: Mapping[str, str]) -> int:
     from commitledger import gitlite, msgedit, window
     from commitledger.repo_paths import RepoPaths
     from commitledger.statefiles import StateLock
@@ -248,7 +238,7 @@ def prepare_commit_msg(paths: object, config: object, args: list[str], environ: 
     return 0
 
 
-def commit_msg(paths: object, args: list[str]) -> int:
+def commit_msg(paths: RepoPaths, args: list[str]) -> int:
     """After the editor: a message that is only our trailers becomes empty again, so git aborts it."""
     from commitledger import msgedit
 
@@ -262,7 +252,7 @@ def commit_msg(paths: object, args: list[str]) -> int:
     return 0
 
 
-def post_commit(paths: object) -> int:
+def post_commit(paths: RepoPaths) -> int:
     from commitledger import gitlite, window
     from commitledger.repo_paths import RepoPaths
     from commitledger.statefiles import StateLock

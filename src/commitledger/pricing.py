@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from commitledger.errors import CommitledgerError
+from commitledger.slotted import Frozen, Slotted
 
 PRICES_ENV = "COMMITLEDGER_PRICES"
 PER_MILLION = 1_000_000.0
@@ -36,26 +35,30 @@ _BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?$")
 _LATEST = re.compile(r"-latest$")
 
 
-@dataclass(frozen=True, slots=True)
-class Rates:
+class Rates(Frozen):
     """USD per million tokens for one tier of one model."""
 
+    __slots__ = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
+    _defaults: ClassVar[dict[str, Any]] = {"cache_read": None, "cache_write_5m": None, "cache_write_1h": None}
     input: float
     output: float
-    cache_read: float | None = None
-    cache_write_5m: float | None = None
-    cache_write_1h: float | None = None
+    cache_read: float | None
+    cache_write_5m: float | None
+    cache_write_1h: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class ModelPrice:
+class ModelPrice(Frozen):
+    """Base rates, and the long-context tier with the prompt size above which it applies."""
+
+    __slots__ = ("base", "long_context", "threshold")
+    _defaults: ClassVar[dict[str, Any]] = {"long_context": None, "threshold": None}
     base: Rates
-    long_context: Rates | None = None
-    threshold: int | None = None
+    long_context: Rates | None
+    threshold: int | None
 
 
-@dataclass(slots=True)
-class PriceTable:
+class PriceTable(Slotted):
+    __slots__ = ("models", "aliases", "taken", "sources")
     models: dict[str, ModelPrice]
     aliases: dict[str, str]
     taken: str
@@ -216,7 +219,8 @@ def load_prices(
 ) -> PriceTable:
     """Shipped table, then the env-named file, then pyproject overrides (last wins)."""
     env = os.environ if environ is None else environ
-    raw = json.loads(resources.files("commitledger").joinpath("data/prices.json").read_text(encoding="utf-8"))
+    # A plain path, not importlib.resources: that import alone costs the hook ~10 ms.
+    raw = json.loads((Path(__file__).parent / "data" / "prices.json").read_text(encoding="utf-8"))
     models = _ours(raw["models"], 1.0, "the shipped price table")
     aliases = {k.lower(): v for k, v in raw.get("aliases", {}).items()}
     sources = [f"shipped table (prices taken {raw.get('taken', 'unknown')})"]

@@ -9,20 +9,23 @@ and submodules) is all it takes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from commitledger.errors import CommitledgerError
+from commitledger.slotted import Frozen
 
 STATE_DIRNAME = "commitledger"
 
 
-@dataclass(frozen=True, slots=True)
-class RepoPaths:
-    worktree: Path  # the checked-out tree (resolved)
-    git_dir: Path  # this worktree's own git dir (.git, or .git/worktrees/NAME)
-    common_dir: Path  # shared objects and refs
+class RepoPaths(Frozen):
+    """The checked-out tree (resolved), this worktree's own git dir (``.git``,
+    or ``.git/worktrees/NAME``) and the common dir with the shared objects and refs."""
+
+    __slots__ = ("worktree", "git_dir", "common_dir")
+    worktree: Path
+    git_dir: Path
+    common_dir: Path
 
     @property
     def state_dir(self) -> Path:

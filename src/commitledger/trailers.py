@@ -10,8 +10,9 @@ skipped, a value we cannot read is unknown.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
+from commitledger.slotted import Slotted
 from commitledger.usage import COUNT_FIELDS, Usage
 
 USAGE_KEY = "AI-Usage"
@@ -35,13 +36,14 @@ def clean_name(name: str) -> str:
     return cleaned or "unknown"
 
 
-@dataclass(slots=True)
-class UsageLine:
+class UsageLine(Slotted):
     """One ``AI-Usage:`` line: an (agent, model) pair and its counts."""
 
+    __slots__ = ("agent", "model", "usage")
+    _defaults: ClassVar[dict[str, Any]] = {"usage": Usage}
     agent: str
     model: str
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage
 
     def format(self) -> str:
         return f"{USAGE_KEY}: " + format_fields(self.agent, self.model, self.usage)

@@ -1,8 +1,8 @@
 """Token and cost counts, the unit every stage adds up.
 
-A plain dataclass rather than a pydantic model: the commit hook builds and
-sums these on every commit, and importing pydantic alone costs more than the
-hook's whole time budget. Pydantic models in ``models.py`` wrap these at the
+A plain slotted record rather than a pydantic model or a dataclass: the
+commit hook builds and sums these on every commit, and importing pydantic
+(or dataclasses) costs more than the hook can spend. Pydantic models in ``models.py`` wrap these at the
 JSON boundaries.
 
 ``None`` means *unknown*, never zero: a trailer without a field, or a model
@@ -13,8 +13,9 @@ of the cost was not known).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
+
+from commitledger.slotted import Slotted
 
 # Order matters: it is the order of the keys in an AI-Usage trailer.
 COUNT_FIELDS: tuple[str, ...] = (
@@ -38,23 +39,29 @@ def _add(a: int | float | None, b: int | float | None) -> Any:
     return a + b
 
 
-@dataclass(slots=True)
-class Usage:
-    """Counts for one (agent, model) pair, one commit, or any sum of them."""
+class Usage(Slotted):
+    """Counts for one (agent, model) pair, one commit, or any sum of them.
 
-    sessions: int | None = None
-    prompts: int | None = None
-    requests: int | None = None
-    tool_calls: int | None = None
-    input: int | None = None
-    output: int | None = None
-    cache_read: int | None = None
-    cache_write: int | None = None
-    cost_usd: float | None = None
-    # False once any part of the sum had tokens but no known price.
-    cost_complete: bool = True
-    # Keys we do not know, kept so a re-written trailer loses nothing.
-    extra: dict[str, str] = field(default_factory=dict)
+    ``cost_complete`` turns False once any part of a sum had tokens but no
+    known price; ``extra`` keeps trailer keys we do not know, so a re-written
+    trailer loses nothing.
+    """
+
+    __slots__ = COUNT_FIELDS + ("cost_usd", "cost_complete", "extra")
+    _defaults: ClassVar[dict[str, Any]] = {
+        **{name: None for name in COUNT_FIELDS}, "cost_usd": None, "cost_complete": True, "extra": dict,
+    }
+    sessions: int | None
+    prompts: int | None
+    requests: int | None
+    tool_calls: int | None
+    input: int | None
+    output: int | None
+    cache_read: int | None
+    cache_write: int | None
+    cost_usd: float | None
+    cost_complete: bool
+    extra: dict[str, str]
 
     @classmethod
     def zero(cls) -> Usage:
@@ -95,7 +102,7 @@ class Usage:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        known = {f.name for f in fields(cls)} - {"extra", "cost_complete"}
+        known = set(COUNT_FIELDS) | {"cost_usd"}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

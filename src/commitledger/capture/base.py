@@ -16,29 +16,69 @@ truncated, replaced or copied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Protocol
+from typing import Any, ClassVar, Iterable, Literal, Mapping, Protocol
+
+from commitledger.slotted import Frozen, Slotted
 
 EventKind = Literal["request", "prompt", "tool"]
 
 
-@dataclass(slots=True)
-class UsageEvent:
-    agent: str  # "claude-code", "codex", "gemini-cli", "opencode", "copilot-cli", "aider", "manual"
-    kind: EventKind  # a model API call, a human prompt, or a tool invocation
-    key: str  # dedupe key, unique within the agent
-    time: float  # epoch seconds, UTC
-    session: str  # the agent session it belongs to (subagents count toward their parent)
-    cwd: str | None = None  # directory the agent worked in, as the log says
-    project_hash: str | None = None  # Gemini CLI names a project by sha256(root) instead of a cwd
-    model: str = ""
-    input: int = 0  # non-cached input tokens
-    output: int = 0  # output tokens, reasoning included
-    cache_read: int = 0
-    cache_write_5m: int = 0
-    cache_write_1h: int = 0
-    cost_usd: float | None = None  # the agent's own figure, where it logs one (legacy costUSD)
+class UsageEvent(Slotted):
+    """One request, prompt or tool call, normalised across agents.
+
+    Fields, in order: ``agent`` ("claude-code", "codex", "gemini-cli", "opencode",
+    "copilot-cli", "aider", "manual"); ``kind`` (a model API call, a human prompt,
+    or a tool invocation); ``key`` (dedupe key, unique within the agent);
+    ``time`` (epoch seconds, UTC); ``session`` (subagents count toward their
+    parent); ``cwd`` (the directory the agent worked in, as the log says);
+    ``project_hash`` (Gemini CLI names a project by sha256(root) instead of a
+    cwd); ``model``; token counts (``input`` excludes cached tokens, ``output``
+    includes reasoning); ``cost_usd`` (the agent's own figure, where it logs one).
+    """
+
+    __slots__ = (
+        "agent", "kind", "key", "time", "session", "cwd", "project_hash", "model",
+        "input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "cost_usd",
+    )  # fmt: skip
+    _defaults: ClassVar[dict[str, Any]] = {
+        "cwd": None, "project_hash": None, "model": "", "input": 0, "output": 0, "cache_read": 0,
+        "cache_write_5m": 0, "cache_write_1h": 0, "cost_usd": None,
+    }  # fmt: skip
+    agent: str
+    kind: EventKind
+    key: str
+    time: float
+    session: str
+    cwd: str | None
+    project_hash: str | None
+    model: str
+    input: int
+    output: int
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cost_usd: float | None
+
+    def __init__(  # spelled out: readers build one per request, and a generic init is 5x slower
+        self, agent: str, kind: EventKind, key: str, time: float, session: str, cwd: str | None = None,
+        project_hash: str | None = None, model: str = "", input: int = 0, output: int = 0, cache_read: int = 0,
+        cache_write_5m: int = 0, cache_write_1h: int = 0, cost_usd: float | None = None,
+    ) -> None:  # fmt: skip
+        self.agent = agent
+        self.kind = kind
+        self.key = key
+        self.time = time
+        self.session = session
+        self.cwd = cwd
+        self.project_hash = project_hash
+        self.model = model
+        self.input = input
+        self.output = output
+        self.cache_read = cache_read
+        self.cache_write_5m = cache_write_5m
+        self.cache_write_1h = cache_write_1h
+        self.cost_usd = cost_usd
 
     @property
     def cache_write(self) -> int:
@@ -61,20 +101,29 @@ class UsageEvent:
         return cls(*row)
 
 
-@dataclass(slots=True)
-class ReadResult:
-    events: list[UsageEvent] = field(default_factory=list)
-    end: int = 0  # offset after the last complete line consumed
-    bad_lines: int = 0  # malformed, truncated-in-the-middle or non-UTF-8 lines skipped
+class ReadResult(Slotted):
+    """Events read, ``end`` (offset after the last complete line consumed) and
+    ``bad_lines`` (malformed, truncated-in-the-middle or non-UTF-8 lines skipped)."""
+
+    __slots__ = ("events", "end", "bad_lines")
+    _defaults: ClassVar[dict[str, Any]] = {"events": list, "end": 0, "bad_lines": 0}
+    events: list[UsageEvent]
+    end: int
+    bad_lines: int
 
 
-@dataclass(frozen=True, slots=True)
-class Env:
-    """Where a reader looks: the user's home and environment, plus config paths."""
+class Env(Frozen):
+    """Where a reader looks: the user's home and environment, plus config paths
+    in ``extra`` (e.g. ``aider_analytics_log``, ``worktree``)."""
 
+    __slots__ = ("home", "environ", "extra")
+    _defaults: ClassVar[dict[str, Any]] = {"extra": dict}
     home: Path
     environ: Mapping[str, str]
-    extra: Mapping[str, str] = field(default_factory=dict)  # e.g. aider_analytics_log
+    extra: Mapping[str, str]
+
+    def __hash__(self) -> int:  # environ is a mapping: identity is enough for a hash
+        return id(self)
 
 
 class Reader(Protocol):
