@@ -148,3 +148,26 @@ def test_reverted_line_takes_only_shas() -> None:
     once = add_reverted_line("no marker", "c" * 40, "2026-11-23T09:00:00Z", 1.0)
     assert once is not None and once.endswith("no marker")
     assert add_reverted_line(once, "c" * 40, "2026-11-23T09:00:00Z", 1.0) is None
+
+
+def test_comment_when_ai_only(repo: Path, tmp_path: Path, gh: FakeGitHub) -> None:
+    (repo / "pyproject.toml").write_text('[tool.commitledger]\ncomment_when = "ai-only"\n', encoding="utf-8")
+    base = commit_file(repo, "a.py", "x = 1\n", "base")
+    human = commit_file(repo, "a.py", "x = 2\n", "human change")
+    gh.add_pull(REPO, 5, head=human, base=base)
+    result = result_file(repo, base, human, tmp_path / "human.json")
+    proc = run_cli("github", "post", "--result", str(result), "--pr", "5", cwd=repo, env=env_for(gh))
+    assert proc.returncode == 0, proc.stderr
+    assert "no AI-assisted commit" in proc.stdout
+    assert gh.comments_of(REPO, 5) == []
+    # the flag wins over the file
+    forced = run_cli("github", "post", "--result", str(result), "--pr", "5", "--comment-when", "always", cwd=repo,
+                     env=env_for(gh))
+    assert forced.returncode == 0 and len(gh.comments_of(REPO, 5)) == 1
+    # an AI-assisted PR is commented under ai-only
+    ai = commit_file(repo, "a.py", "x = 3\n", "ai change\n\n" + USAGE.format(inp=10, cost="0.0100"))
+    gh.add_pull(REPO, 6, head=ai, base=human)
+    ai_result = result_file(repo, human, ai, tmp_path / "ai.json")
+    posted = run_cli("github", "post", "--result", str(ai_result), "--pr", "6", cwd=repo, env=env_for(gh))
+    assert posted.returncode == 0 and "created" in posted.stdout
+    assert len(gh.comments_of(REPO, 6)) == 1

@@ -270,6 +270,17 @@ def compute(runner: Runner, inputs: Inputs, base: str, head: str, out: Path) -> 
 # --- outputs and policy ---
 
 
+def _ai_only() -> bool:
+    """``comment_when = "ai-only"`` in the checked-out repository's pyproject.toml.
+
+    The workflow_run phase checks out nothing, so there it is always False:
+    a fork's own configuration is never trusted by the job that can write.
+    """
+    from commitledger.config import load_config
+
+    return load_config(Path.cwd()).comment_when == "ai-only"
+
+
 def outputs_of(result: Any) -> dict[str, str]:
     usage = result.usage
     cost = usage.cost_usd
@@ -347,7 +358,8 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
 
             try:
                 posted = post_result(GitHubClient(inputs.token), repo, number, result, mode=inputs.comment,
-                                     bot_login=inputs.bot_login or None, repo_path=Path.cwd())
+                                     bot_login=inputs.bot_login or None, repo_path=Path.cwd(),
+                                     only_if_ai=_ai_only())
                 shown = posted.result
                 status = f"Comment: {posted.outcome.describe()}."
                 runner.log(f"commitledger: {posted.outcome.describe()}")
@@ -412,7 +424,7 @@ def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
         runner.summary.append(f"commitledger: {exc}")
         return 0
     posted = post_result(client, repo, number, result, mode=inputs.comment, bot_login=inputs.bot_login or None,
-                         repo_path=Path.cwd())
+                         repo_path=Path.cwd(), only_if_ai=_ai_only())
     runner.log(f"commitledger: {posted.outcome.describe()}")
     runner.outputs.update(outputs_of(posted.result))
     runner.summary.append(_render(posted.result))

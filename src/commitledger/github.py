@@ -484,6 +484,7 @@ class Outcome:
             "newer-exists": f"left the pull request comment alone: it describes a newer head{where}",
             "off": "commenting is off",
             "no-comment": "found no commitledger comment to update",
+            "no-ai": "posted nothing: the change has no AI-assisted commit (comment_when = \"ai-only\")",
         }.get(self.action, self.action)
 
 
@@ -573,8 +574,13 @@ def post_result(
     bot_login: str | None,
     repo_path: Path,
     comments: list[Comment] | None = None,
+    only_if_ai: bool = False,
 ) -> Posted:
     """Find our comment, leave it if it is for a newer head, else carry its digest and write.
+
+    ``only_if_ai`` (``comment_when = "ai-only"``): a change with no AI-assisted
+    commit gets no new comment; one that already has ours (an earlier head was
+    AI-assisted) is still updated, so it never shows stale figures.
 
     The renderer is imported here, not at module level, so the client works
     (and is tested) on its own.
@@ -589,6 +595,8 @@ def post_result(
     ours = find_ours(listed, login, parse_marker)
     # valid-at of our marker is the time the figures were computed (PrResult.generated_at).
     the_plan = plan(ours, repo_path, result.head, getattr(result, "generated_at", None))
+    if only_if_ai and the_plan.previous is None and not result.ai_commits:
+        return Posted(Outcome("no-ai"), render_comment(result, max_chars=MAX_COMMENT_CHARS), result)
     if the_plan.previous is not None and not the_plan.newer_exists:
         result = apply_previous(result, the_plan.previous.marker)
     body = render_comment(result, max_chars=MAX_COMMENT_CHARS)

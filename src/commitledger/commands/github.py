@@ -55,6 +55,19 @@ _bot = click.option("--bot-login", envvar="COMMITLEDGER_BOT_LOGIN", show_envvar=
                     help="Login whose comments are ours (default: the token's, or github-actions[bot]).")
 
 
+def _configured_comment_when() -> str:
+    """``comment_when`` from the checkout's pyproject.toml; "always" outside a repository."""
+    from commitledger.config import load_config
+    from commitledger.errors import CommitledgerError
+    from commitledger.repo_paths import find_repo
+
+    try:
+        root = find_repo().worktree
+    except CommitledgerError:
+        return "always"
+    return load_config(root).comment_when
+
+
 @click.group()
 def github() -> None:
     """Post or update the pull-request comment on GitHub."""
@@ -68,11 +81,14 @@ def github() -> None:
 @_token
 @click.option("--comment", "mode", type=click.Choice(["update", "new", "off"]), default="update", show_default=True,
               help="Update our comment in place, add a new one each time, or post nothing.")
+@click.option("--comment-when", type=click.Choice(["always", "ai-only"]), default=None,
+              help="Post for every change, or only when it has AI-assisted commits "
+                   "[default: comment_when in [tool.commitledger], else always].")
 @click.option("--expected-head", help="Refuse unless the PR's current head is this sha (the fork-safe second phase).")
 @click.option("--head-repo", help="With --expected-head: refuse unless the PR comes from this owner/name.")
 @_bot
-def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: str, expected_head: str | None,
-         head_repo: str | None, bot_login: str | None) -> None:
+def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: str, comment_when: str | None,
+         expected_head: str | None, head_repo: str | None, bot_login: str | None) -> None:
     """Post RESULT as the pull request's one commitledger comment (created, updated or left alone)."""
     from commitledger.github import GitHubClient, check_expected_head, post_result, validate_repo
 
@@ -84,7 +100,10 @@ def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: 
     client = GitHubClient(token or "")
     if expected_head:
         check_expected_head(client, repo, pr, expected_head.strip(), result.head, head_repo)
-    posted = post_result(client, repo, pr, result, mode=mode, bot_login=bot_login, repo_path=Path.cwd())
+    if comment_when is None:
+        comment_when = _configured_comment_when()
+    posted = post_result(client, repo, pr, result, mode=mode, bot_login=bot_login, repo_path=Path.cwd(),
+                         only_if_ai=comment_when == "ai-only")
     click.echo(f"commitledger: {posted.outcome.describe()}")
 
 
