@@ -40,6 +40,11 @@ SONNET = "claude-sonnet-4-5-20250929"
 HAIKU = "claude-haiku-4-5-20251001"
 
 
+
+def claude_folder(repo: Path) -> str:
+    """The project folder Claude Code files a session under: every non-alphanumeric becomes '-'."""
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in str(repo))
+
 def _row(kind: str, session: str, cwd: str, n: int, stamp: str, **body: object) -> dict[str, object]:
     row: dict[str, object] = {
         "parentUuid": f"p-{session[:8]}-{n - 1}", "isSidechain": False, "userType": "external", "cwd": cwd,
@@ -116,7 +121,7 @@ def generate(base: Path, total_bytes: int, files: int, big_bytes: int, seed: int
     sizes.append(big_bytes)
     for i, size in enumerate(sizes):
         repo = repos[i % REPOS]
-        project = config / "projects" / ("-" + str(repo).strip("/").replace("/", "-"))
+        project = config / "projects" / claude_folder(repo)
         session = f"{rng.getrandbits(128):032x}"
         session = f"{session[:8]}-{session[8:12]}-4{session[13:16]}-8{session[17:20]}-{session[20:32]}"
         write_transcript(project / f"{session}.jsonl", size, session, str(repo), rng, i % 300)
@@ -229,7 +234,7 @@ def main() -> None:
             repo = repo_list[0]
             setup_repo(repo)
             run_env = {**env, "CLAUDE_CONFIG_DIR": str(config)}
-            transcript = next((config / "projects").glob(f"-{str(repo).strip('/').replace('/', '-')}/*.jsonl"))
+            transcript = next((config / "projects" / claude_folder(repo)).glob("*.jsonl"))
             if label == "full":
                 shutil.rmtree(repo / ".git" / "commitledger", ignore_errors=True)
                 cold, cold_rss = _rss([*COMMAND, "usage", "--json"], run_env, repo)

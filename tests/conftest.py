@@ -82,3 +82,22 @@ def commit_file(repo: Path, name: str, content: str, message: str, *, env: dict[
     git(repo, "add", name, env=env)
     git(repo, "commit", "-q", "-m", message, env=env)
     return git(repo, "rev-parse", "HEAD")
+
+
+FIXTURE_PROJECT = "-home-alice-src-acme-web"
+
+
+def file_claude_sessions_under(claude_root: Path, repo: Path) -> Path:
+    """Move the copied Claude fixtures to the project folder Claude Code would use for ``repo``.
+
+    Claude Code names a session's folder after its launch directory (every
+    non-alphanumeric becomes '-'), and commitledger reads only the folders that
+    can hold a worktree's usage. The old name stays as a symlink, so tests can
+    keep addressing the fixture paths; the readers never follow it.
+    """
+    projects = claude_root / "projects"
+    encoded = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in str(repo))
+    target = projects / encoded
+    (projects / FIXTURE_PROJECT).rename(target)
+    (projects / FIXTURE_PROJECT).symlink_to(target.name, target_is_directory=True)
+    return target

@@ -230,3 +230,33 @@ def test_symlinked_config_dir_is_listed_once(claude_dir: Path, tmp_path: Path) -
     shutil.copytree(claude_dir / "projects", home / ".claude" / "projects")
     (home / ".config" / "claude").symlink_to(home / ".claude")
     assert len(list(ClaudeCodeReader().files(Env(home=home, environ={})))) == 4
+
+
+def test_only_project_folders_that_can_hold_the_worktree_are_listed(tmp_path: Path) -> None:
+    from commitledger.capture.claude_code import ClaudeCodeReader, project_filter
+
+    worktree = tmp_path / "src" / "acme.web"
+    worktree.mkdir(parents=True)
+    projects = tmp_path / "claude" / "projects"
+
+    def folder(path: Path) -> Path:
+        name = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in str(path))
+        target = projects / name
+        target.mkdir(parents=True)
+        (target / "s.jsonl").write_text("{}\n", encoding="utf-8")
+        return target
+
+    own = folder(worktree)
+    nested = folder(worktree / "pkg")
+    ancestor = folder(tmp_path)  # launched above the repository, then cd into it
+    sibling = folder(tmp_path / "src" / "other")
+    lookalike = folder(tmp_path / "src" / "acme.web2")
+    env = Env(home=tmp_path, environ={"CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}, extra={"worktree": str(worktree)})
+    listed = {p.parent for p in ClaudeCodeReader().files(env)}
+    assert listed == {own, nested, ancestor}
+    assert sibling not in listed and lookalike not in listed
+    # without a worktree (a reader used on its own) every folder is read
+    everything = {p.parent for p in ClaudeCodeReader().files(Env(home=tmp_path, environ=env.environ))}
+    assert everything == {own, nested, ancestor, sibling, lookalike}
+    # a non-ASCII worktree is encoded differently by the agent: read everything rather than guess
+    assert project_filter(str(tmp_path / "répo")) is None

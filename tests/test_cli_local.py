@@ -57,10 +57,11 @@ def test_doctor_reports_logs_bad_lines_hooks_and_prices(repo: Path, tmp_path: Pa
     import os
     import shutil
 
-    from conftest import AGENT_LOGS
+    from conftest import AGENT_LOGS, file_claude_sessions_under
 
     shutil.copytree(AGENT_LOGS / "codex", tmp_path / "codex")
     shutil.copytree(AGENT_LOGS / "claude-code", tmp_path / "claude")
+    file_claude_sessions_under(tmp_path / "claude", repo.resolve())
     assert run_cli("install", cwd=repo).returncode == 0
     env = {**os.environ, "CODEX_HOME": str(tmp_path / "codex"), "CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
     proc = run_cli("doctor", cwd=repo, env=env)

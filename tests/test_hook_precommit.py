@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AGENT_LOGS, ROOT, git
+from conftest import file_claude_sessions_under, AGENT_LOGS, ROOT, git
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 pytestmark = pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit is not installed next to this Python")
@@ -73,6 +73,8 @@ def fixture_logs(dest: Path, repo: Path, *agents: str) -> Path:
             text = text.replace("/home/alice/src/acme-web", str(repo))
             text = re.sub(r"20\d\d-\d\d-\d\dT", FUTURE_DAY, text)
             path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    if "claude-code" in agents:
+        file_claude_sessions_under(dest / "claude-code", repo)
     return dest
 
 

@@ -11,7 +11,7 @@ from commitledger.collect import collect, save_index
 from commitledger.msgedit import body_is_empty, insert_trailers, strip_ours
 from commitledger.window import Attributor
 
-from conftest import AGENT_LOGS
+from conftest import file_claude_sessions_under, AGENT_LOGS
 
 T = ["Assisted-by: codex:gpt-5", "AI-Usage: agent=codex model=gpt-5 requests=1"]
 
@@ -53,6 +53,7 @@ def _claude_copy(tmp_path: Path, repo: Path) -> Path:
     for path in config.rglob("*.jsonl"):
         path.chmod(0o644)
         path.write_text(path.read_text(encoding="utf-8").replace("/home/alice/src/acme-web", str(repo)), encoding="utf-8")
+    file_claude_sessions_under(config, repo)
     return config
 
 

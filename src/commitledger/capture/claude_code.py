@@ -70,6 +70,40 @@ from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, 
 
 AGENT = "claude-code"
 
+
+def _encode(path: str) -> str:
+    """Claude Code's project-folder name for a launch directory: every non-alphanumeric becomes '-'."""
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in path)
+
+
+def project_filter(worktree: str | None) -> Any:
+    """Which ``projects/`` folders can hold usage of ``worktree``, or None for all.
+
+    Claude Code files a session under its launch directory and keeps the
+    shell's working directory inside that directory's subtree, so a row whose
+    cwd lies in the worktree can only be in the folder of the worktree itself,
+    of a directory inside it, or of one of its ancestors (launched in ``~``,
+    then ``cd`` into the repository). Reading only those folders keeps the
+    hook's cost independent of how many other projects the user has; the
+    encoding is lossy, so a match is a superset and the cwd check still
+    decides. Non-ASCII paths (encoded differently by the agent's JavaScript)
+    and an unknown worktree read every folder.
+    """
+    if not worktree:
+        return None
+    spellings = {worktree, os.path.realpath(worktree)}
+    if not all(sp.isascii() for sp in spellings):
+        return None
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for spelling in spellings:
+        current = Path(spelling)
+        for directory in (current, *current.parents):
+            exact.add(_encode(str(directory)))
+        prefixes.append(_encode(str(current)).rstrip("-") + "-")
+    starts = tuple(prefixes)
+    return lambda name: name in exact or name.startswith(starts)
+
 # Row types that never carry a request, a prompt or a tool call, recognised by
 # the first ``"type":"`` of a line. Any other first type (``user``, the
 # ``message`` of an assistant row, a type we have never seen) is parsed.
@@ -122,7 +156,17 @@ class ClaudeCodeReader:
             if ident in seen:
                 continue
             seen.add(ident)
-            yield from walk_files(root, ".jsonl")
+            wanted = project_filter(env.extra.get("worktree"))
+            if wanted is None:
+                yield from walk_files(root, ".jsonl")
+                continue
+            try:
+                with os.scandir(root) as entries:
+                    projects = sorted(e.path for e in entries if e.is_dir(follow_symlinks=False) and wanted(e.name))
+            except OSError:
+                continue
+            for project in projects:
+                yield from walk_files(Path(project), ".jsonl")
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         result = ReadResult(end=start)
