@@ -72,3 +72,38 @@ def test_doctor_reports_logs_bad_lines_hooks_and_prices(repo: Path, tmp_path: Pa
     assert "aider: 0 files - no logs (not configured)" in out
     assert "prepare-commit-msg: commitledger" in out and "post-commit: commitledger" in out
     assert "prices: taken " in out
+
+
+def test_usage_json_matches_the_fixture_totals(repo: Path, tmp_path: Path) -> None:
+    """`usage --json` over the Claude fixtures: the README's per-model table and distinct counts."""
+    import json
+    import os
+    import shutil
+
+    from conftest import AGENT_LOGS, file_claude_sessions_under
+
+    config = tmp_path / "claude"
+    shutil.copytree(AGENT_LOGS / "claude-code", config)
+    for path in config.rglob("*.jsonl"):
+        path.chmod(0o644)
+        path.write_text(path.read_text(encoding="utf-8").replace("/home/alice/src/acme-web", str(repo.resolve())),
+                        encoding="utf-8")
+    file_claude_sessions_under(config, repo.resolve())
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config),
+           "COMMITLEDGER_PRICES": str(AGENT_LOGS / "pricing" / "litellm-subset.json")}
+    proc = run_cli("usage", "--json", cwd=repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["schema"] == "commitledger.usage/1"
+    by_model = {r["model"]: r for r in report["records"]}
+    assert {m: (r["requests"], r["input"], r["output"], r["cache_write"], r["cache_read"]) for m, r in by_model.items()} == {
+        "claude-sonnet-4-5": (4, 13, 759, 7770, 77140),
+        "claude-haiku-4-5": (2, 6, 261, 2210, 21400),
+        "claude-opus-4-1": (1, 9, 311, 24120, 0),
+    }
+    total = report["total"]
+    assert (total["sessions"], total["prompts"], total["tool_calls"], total["requests"]) == (2, 3, 3, 7)
+    assert abs(total["cost_usd"] - (0.065414 + 0.006214 + 0.475710)) < 5e-6
+    # nothing was recorded: asking again gives the same answer
+    again = json.loads(run_cli("usage", "--json", cwd=repo, env=env).stdout)
+    assert again["total"] == total

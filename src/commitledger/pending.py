@@ -90,6 +90,10 @@ class Next:
         self.prices = prices
         self.groups = groups  # (agent, model) of a line -> slots behind it
 
+    def distinct_sessions(self) -> int:
+        """Sessions across all lines, each counted once (a line's count is per agent and model)."""
+        return len({(c.entry.event.agent, c.entry.event.session) for c in self.items if c.entry.counts is None})
+
     def written(self, agent: str, model: str) -> dict[str, list[Any]]:
         """Keys (with the usage recorded for them) behind one (agent, model) line."""
         by_slot = {c.slot: c for c in self.items}

@@ -30,6 +30,8 @@ def usage(as_json: bool) -> None:
     with StateLock(paths.state_dir):
         nxt = next_commit(paths, config, os.environ)
     total = sum_usage([line.usage for line in nxt.lines])
+    if total.sessions is not None:
+        total.sessions = nxt.distinct_sessions()  # one session can use several models
     if nxt.lines and not all(line.usage.cost_usd is not None for line in nxt.lines):
         total.cost_usd = None
     if as_json:
