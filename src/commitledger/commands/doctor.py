@@ -34,6 +34,12 @@ def _hook_report(worktree: Path) -> list[str]:
     return lines
 
 
+
+def _utc(epoch: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
 @click.command("doctor")
 def doctor() -> None:
     """Report the agents and log directories found, bad lines, hooks, and prices."""
@@ -59,7 +65,7 @@ def doctor() -> None:
         click.echo(line)
     floor = nxt.window.floor
     click.echo(f"window: {len(nxt.window.pending)} pending events, {len(nxt.lines)} agent/model pairs"
-               + ("" if floor is None else f", usage before {floor:.0f} (epoch) ignored"))
+               + ("" if floor is None else f", usage before {_utc(floor)} ignored"))
     table = nxt.prices.table if nxt.prices is not None else None
     if table is not None:
         click.echo(f"prices: taken {table.taken} ({'; '.join(table.sources)})")
