@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
-from commitledger.capture.jsonl import LineReader, as_int, parse
+from commitledger.capture.jsonl import LineReader, as_int, rows
 
 AGENT = "aider"
 EXTRA_LOG = "aider_analytics_log"
@@ -67,23 +67,10 @@ class AiderReader:
         if start and "session" not in ctx:
             start = 0  # sessions are named by their launch event; keys need it, and they are stable on a re-read
         result = ReadResult(end=start)
-        reader = LineReader(path, start)
-        for batch in reader.batches():
-            for line in batch:
-                if not line.strip():
-                    continue
-                try:
-                    row = parse(line)
-                except ValueError:
-                    result.bad_lines += 1
-                    continue
-                if type(row) is not dict:
-                    result.bad_lines += 1
-                    continue
-                event = _apply(row, ctx, cwd)
-                if event is not None:
-                    result.events.append(event)
-        result.end = reader.end
+        for row in rows(LineReader(path, start), result):
+            event = _apply(row, ctx, cwd)
+            if event is not None:
+                result.events.append(event)
         return result
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
-from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, walk_files
+from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, rows, walk_files
 
 AGENT = "codex"
 
@@ -79,29 +79,11 @@ class CodexReader:
             start = 0
         result = ReadResult(end=start)
         events = result.events
-        bad = 0
-        reader = LineReader(path, start)
-        for batch in reader.batches():
-            for line in batch:
-                if not any(marker in line for marker in _WANTED):
-                    stripped = line.strip()
-                    if stripped and not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
-                        bad += 1
-                    continue
-                try:
-                    row = parse(line)
-                except ValueError:
-                    bad += 1
-                    continue
-                if type(row) is not dict:
-                    bad += 1
-                    continue
-                payload = row.get("payload")
-                if type(payload) is not dict:
-                    continue
-                _apply(row, payload, ctx, events, path)
-        result.end = reader.end
-        result.bad_lines = bad
+        for row in rows(LineReader(path, start), result, lambda line: any(m in line for m in _WANTED)):
+            payload = row.get("payload")
+            if type(payload) is not dict:
+                continue
+            _apply(row, payload, ctx, events, path)
         return result
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
-from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, walk_files
+from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, rows, walk_files
 
 AGENT = "copilot-cli"
 FILE_ENV = "COPILOT_OTEL_FILE_EXPORTER_PATH"
@@ -79,26 +79,10 @@ class CopilotReader:
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         result = ReadResult(end=start)
-        reader = LineReader(path, start)
-        for batch in reader.batches():
-            for line in batch:
-                if b'"gen_ai.' not in line:
-                    stripped = line.strip()
-                    if stripped and not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
-                        result.bad_lines += 1
-                    continue
-                try:
-                    row = parse(line)
-                except ValueError:
-                    result.bad_lines += 1
-                    continue
-                if type(row) is not dict:
-                    result.bad_lines += 1
-                    continue
-                event = self._span(row)
-                if event is not None:
-                    result.events.append(event)
-        result.end = reader.end
+        for row in rows(LineReader(path, start), result, lambda line: b'"gen_ai.' in line):
+            event = self._span(row)
+            if event is not None:
+                result.events.append(event)
         return result
 
     def _span(self, row: dict[str, Any]) -> UsageEvent | None:

@@ -32,10 +32,20 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
-from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, read_document
+from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, read_document, rows
 
 AGENT = "gemini-cli"
 
+
+
+def _session_header(row: dict[str, Any], ctx: dict[str, Any]) -> None:
+    """The session id and project hash a recording names once, at its top."""
+    session = row.get("sessionId")
+    if isinstance(session, str) and session:
+        ctx["session"] = session
+    project_hash = row.get("projectHash")
+    if isinstance(project_hash, str) and project_hash:
+        ctx["project_hash"] = project_hash
 
 class GeminiReader:
     agent = AGENT
@@ -77,30 +87,12 @@ class GeminiReader:
         if start and "session" not in ctx:
             start = 0  # the session id is on the first line; keys need it, and they are stable on a re-read
         result = ReadResult(end=start)
-        reader = LineReader(path, start)
-        for batch in reader.batches():
-            for line in batch:
-                if not line.strip():
-                    continue
-                try:
-                    row = parse(line)
-                except ValueError:
-                    result.bad_lines += 1
-                    continue
-                if type(row) is not dict:
-                    result.bad_lines += 1
-                    continue
-                if "sessionId" in row and "type" not in row:
-                    session = row.get("sessionId")
-                    if isinstance(session, str) and session:
-                        ctx["session"] = session
-                    project_hash = row.get("projectHash")
-                    if isinstance(project_hash, str) and project_hash:
-                        ctx["project_hash"] = project_hash
-                    continue
-                if "type" in row:
-                    self._message(row, path, ctx, result.events)
-        result.end = reader.end
+        for row in rows(LineReader(path, start), result):
+            if "sessionId" in row and "type" not in row:
+                _session_header(row, ctx)
+                continue
+            if "type" in row:
+                self._message(row, path, ctx, result.events)
         result.events = _last_write_wins(result.events)
         return result
 
@@ -111,12 +103,7 @@ class GeminiReader:
             result.bad_lines = 1 if size else 0
             return result
         ctx: dict[str, Any] = {}
-        session = document.get("sessionId")
-        if isinstance(session, str) and session:
-            ctx["session"] = session
-        project_hash = document.get("projectHash")
-        if isinstance(project_hash, str) and project_hash:
-            ctx["project_hash"] = project_hash
+        _session_header(document, ctx)
         messages = document.get("messages")
         if isinstance(messages, list):
             for message in messages:

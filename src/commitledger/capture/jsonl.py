@@ -20,7 +20,9 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+from commitledger.capture.base import ReadResult
 
 # Large reads keep the syscall count low on multi-GB log trees; one chunk is
 # the most a single read holds in memory beyond the longest line.
@@ -136,6 +138,39 @@ def loads(raw: bytes) -> Any:
     except ValueError:
         return None
 
+
+
+def rows(reader: LineReader, result: ReadResult, wanted: Callable[[bytes], bool] | None = None) -> Iterator[dict[str, Any]]:
+    """Each complete line's JSON object; a malformed line is counted in ``result.bad_lines``.
+
+    ``wanted`` is a cheap bytes test run before any parsing: a line failing
+    it cannot matter to the reader, so it is only checked to look like an
+    object (a torn line still counts as bad). ``result.end`` is set to where
+    the complete lines ended once the rows are exhausted.
+    """
+    bad = 0
+    try:
+        for batch in reader.batches():
+            for line in batch:
+                if wanted is not None and not wanted(line):
+                    stripped = line.strip()
+                    if stripped and not (stripped[:1] == b"{" and stripped[-1:] == b"}"):
+                        bad += 1
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    row = parse(line)
+                except ValueError:
+                    bad += 1
+                    continue
+                if type(row) is not dict:
+                    bad += 1
+                    continue
+                yield row
+    finally:
+        result.bad_lines += bad
+    result.end = reader.end
 
 def read_document(path: Path | str) -> tuple[Any, int]:
     """A whole-file JSON document and the file size; ``(None, size)`` when it does not parse."""
