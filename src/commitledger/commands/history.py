@@ -133,6 +133,8 @@ def render_table(data: Any, limit: int) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped: full titles rather than an 80-column guess
     s = data.summary
     window_text = f"since {data.since}" + (f" until {data.until}" if data.until else "")
     head = Table(title=f"{data.branch}: {window_text}", show_header=False, box=None, title_justify="left")
@@ -154,11 +156,13 @@ def render_table(data: Any, limit: int) -> None:
     if not total or limit <= 0:
         return
     table = Table(title=f"latest {min(limit, total)} of {total} changes", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-    for name, justify in (("commit", "left"), ("merged", "left"), ("PR", "right"), ("AI cost", "right"),
-                          ("lines", "right"), ("outcome", "left"), ("tests", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
-    table.add_column("title", ratio=1, overflow="fold", min_width=16)
+                  pad_edge=False, collapse_padding=True)
+    # Fixed columns keep their width; only the title gives way (ellipsis), so each change stays one line.
+    for name, justify, width in (("commit", "left", 8), ("merged", "left", 10), ("PR", "right", 4),
+                                 ("AI cost", "right", 8), ("lines", "right", 6), ("outcome", "left", 7),
+                                 ("tests", "right", 5)):
+        table.add_column(name, justify=justify, no_wrap=True, min_width=width)
+    table.add_column("title", ratio=1, overflow="ellipsis", no_wrap=True, min_width=10)  # one row per change
     for row in data.rows(limit):
         tests = row["tests"]
         table.add_row(
