@@ -6,7 +6,9 @@ change, the cost per merged change, the median AI cost per changed line and
 the revert rates. These come from the same walk as ``commitledger history``
 (and its cache), over the first-parent history of ``ref`` within ``days``,
 with the repository's own ``test_patterns``, so "changed lines" mean the
-same non-test source lines the ``pr`` step divides by.
+same non-test source lines the ``pr`` step divides by. The walk counts lines
+of AI-assisted changes only, which are the only ones the cost per line
+reads.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
     chain = history.chain
     for index in history.in_window:
         cost, lines = chain.cost[index], chain.source[index]
-        if chain.ai[index] and cost == cost and lines:  # NaN: cost unknown
+        if chain.ai[index] and cost == cost and lines > 0:  # NaN: cost unknown; -1: lines not counted
             per_line.append(cost / lines)
     return models.Baseline(
         days=days,

@@ -3,8 +3,14 @@
 The pipeline: ``walk`` reads the first-parent chain (cached per change, see
 ``history_cache``), ``resolve_reverts`` replays every revert claim in
 history order, and ``summarise`` turns changes inside the window into the
-``commitledger.history/1`` contract. Only ``walk`` and ``load_history`` do
-I/O; the rest are pure functions over the walked ``Chain``.
+``commitledger.history/1`` contract. Only ``walk``, ``fill_lines`` and
+``load_history`` do I/O; the rest are pure functions over the walked ``Chain``.
+
+Changed lines are counted for AI-assisted changes only unless ``lines="all"``
+is asked for: every figure that uses lines (tokens per changed line, the
+baseline's cost per line) is about AI-assisted changes, and diffing every
+other change was most of a cold run's time. Other changes carry ``None``
+(``null`` in JSON, empty in CSV), never a made-up 0.
 
 Definitions (README, DESIGN.md):
 
@@ -27,13 +33,13 @@ import subprocess
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from commitledger import commitmsg
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history_cache import Chain, HistoryCache, Segment, facts_version, segments_of
-from commitledger.history_scan import ScanCounter, first_parent_until, git_base, scan_segment
+from commitledger.history_scan import ScanCounter, count_lines, first_parent_until, git_base, scan_segment
 from commitledger.notes import load_notes
 from commitledger.repo_paths import find_repo
 
@@ -133,12 +139,14 @@ def walk(
     cache: HistoryCache | None,
     test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS,
     progress: Progress | None = None,
+    lines: str = "ai",
 ) -> Walk:
     """Cached segments are reused; each uncached stretch of the chain costs one ``git log``.
 
     Every cached segment is a run of consecutive chain commits, so once the
     walk lands on a cached commit it takes the rest of that segment in one
-    slice and jumps to the segment's ``stop``.
+    slice and jumps to the segment's ``stop``. With ``lines="all"``, changes
+    a default run cached without line counts get them now (``fill_lines``).
     """
     counter = ScanCounter()
     segments: list[Segment] = cache.load() if cache is not None else []
@@ -193,7 +201,7 @@ def walk(
             stop, by_age = None, False  # nothing cached and no window: one pass over everything
         else:
             _, stop, by_age = first_parent_until(repo, current, cached, since_ts)
-        scanned = scan_segment(repo, current, stop, test_patterns, counter, progress)
+        scanned = scan_segment(repo, current, stop, test_patterns, counter, progress, lines)
         if not scanned:
             break
         fresh = segments_of(scanned, stop)
@@ -206,7 +214,39 @@ def walk(
         if by_age or stop is None:
             break
         current = stop
+    if lines == "all":
+        fill_lines(repo, chain, range(len(chain)), test_patterns, cache, counter)
     return Walk(chain, counter)
+
+
+def fill_lines(
+    repo: Path,
+    chain: Chain,
+    indices: Iterable[int],
+    test_patterns: tuple[str, ...],
+    cache: HistoryCache | None,
+    counter: ScanCounter | None = None,
+) -> int:
+    """Count the lines of the changes at ``indices`` that have none yet; store them in the cache too.
+
+    One ``git diff-tree`` for all of them; the number of changes counted is
+    returned (and added to ``counter.lines_filled``).
+    """
+    missing = [i for i in indices if chain.added[i] < 0]
+    if not missing:
+        return 0
+    counts = count_lines(repo, [(chain.sha_at(i), chain.first_parent(i)) for i in missing], test_patterns)
+    touched: dict[int, Segment] = {}
+    for i in missing:
+        found = counts.get(chain.sha_at(i))
+        if found is not None:
+            segment = chain.set_lines(i, *found)
+            touched[id(segment)] = segment
+    if cache is not None:
+        cache.update_lines(list(touched.values()))
+    if counter is not None:
+        counter.lines_filled += len(missing)
+    return len(missing)
 
 
 # --- reverts ------------------------------------------------------------------------------
@@ -479,7 +519,7 @@ class History:
                 commit=facts.sha, pr=facts.pr if facts.pr is not None else _int(note.get("pr")), title=facts.title,
                 merged_at=iso(facts.time), ai=bool(facts.ai),
                 usage=UsageModel.of(usage) if usage is not None else None,
-                reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,
+                reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,  # None: not counted
                 reverted_at=iso(state.at) if state else None, tests=_tests(note.get("tests"), Tests),
                 source_lines=facts.source_lines,
             )
@@ -506,7 +546,7 @@ class History:
                 "commit": self.chain.sha_at(index), "merged_at": iso(self.chain.time[index]),
                 "pr": self.chain.pr[index] if self.chain.pr[index] >= 0 else _int(note.get("pr")),
                 "ai": bool(self.chain.ai[index]), "cost": None if cost != cost else cost,
-                "lines": self.chain.added[index] + self.chain.deleted[index],
+                "lines": self.chain.lines_at(index),
                 "outcome": "reverted" if index in self.states else "merged",
                 "tests": None if tests is None else (_int(tests.get("passed")) or 0,
                                                      (_int(tests.get("failed")) or 0) + (_int(tests.get("errors")) or 0)),
@@ -562,7 +602,7 @@ def summarise(
     reverted = [i for i in in_window if i in states]
     ai_reverted = [i for i in ai if i in states]
     ai_costs = [costs[i] for i in ai if costs[i] == costs[i]]  # NaN (unknown) is not equal to itself
-    with_tokens = [i for i in ai if used[i]]
+    with_tokens = [i for i in ai if used[i] and source[i] >= 0]  # AI changes are always counted; -1 is "not counted"
     tokens = sum(used[i] for i in with_tokens)
     lines = sum(source[i] for i in with_tokens)
     abandoned_cost = sum(a.cost_usd or 0.0 for a in abandoned)
@@ -603,8 +643,13 @@ def load_history(
     test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS,
     use_cache: bool = True,
     progress: Progress | None = None,
+    lines: str = "ai",
 ) -> History:
-    """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise."""
+    """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise.
+
+    ``lines``: ``"ai"`` counts changed lines of AI-assisted changes only
+    (what the figures use), ``"all"`` of every change.
+    """
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
     name = branch or current_branch(paths.worktree)
@@ -613,14 +658,18 @@ def load_history(
     until_ts = int(until.timestamp()) if until is not None else None
     cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(tuple(test_patterns))) if use_cache else None
     try:
-        walked = walk(paths.worktree, tip, since_ts, cache=cache, test_patterns=tuple(test_patterns), progress=progress)
+        walked = walk(paths.worktree, tip, since_ts, cache=cache, test_patterns=tuple(test_patterns), progress=progress,
+                      lines=lines)
         chain = walked.chain
         events = resolve_reverts(chain)
         states = final_states(chain, events)
         notes = load_notes(paths.worktree)
         noted = locate(chain, set(notes)) if notes else {}
-        for index in locate(chain, git_ai_commits(paths.worktree)).values():
+        noted_ai = list(locate(chain, git_ai_commits(paths.worktree)).values())
+        for index in noted_ai:
             chain.ai[index] = 1  # git-ai's own record (refs/notes/ai) is evidence of AI assistance too
+        # The scan could not know these were AI-assisted: count their lines now, as for every AI-assisted change.
+        fill_lines(paths.worktree, chain, noted_ai, tuple(test_patterns), cache, walked.counter)
     finally:
         if cache is not None:
             cache.close()

@@ -14,6 +14,12 @@ than the whole budget (0.3 s per 100k rows), while the columns load in
 milliseconds. Titles and full usage counts sit in a second blob, read only
 for the rows a renderer shows.
 
+Line counts are -1 where the scan did not count them (by default it counts
+only AI-assisted changes, see ``history_scan``). Knowing more lines never
+makes a row wrong, so a run that needs them (``--lines all``, a change that
+git-ai's notes mark as AI-assisted) counts the missing ones and rewrites
+those segments' columns in place (``update_lines``).
+
 The file is shared with other commitledger tables (the ``pr`` cache): this
 module only creates and touches its own table, in WAL mode with a busy
 timeout so concurrent runs wait instead of failing. A cache that cannot be
@@ -34,12 +40,13 @@ from typing import Any, Callable
 from commitledger.history_scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
-FACTS_VERSION = "4"
+FACTS_VERSION = "5"  # 5: -1 line counts mean "not counted"
 CHUNK = 4096
 _TABLE = "history_segment"
 KINDS = ("direct", "squash", "merge")
 _KIND_CODE = {name: code for code, name in enumerate(KINDS)}
 _NO_USAGE = b""
+_UNCOUNTED = -1  # a line count the scan did not compute
 
 
 def facts_version(test_patterns: tuple[str, ...]) -> str:
@@ -68,9 +75,9 @@ class Segment:
         seg.pr = array("q", (-1 if c.pr is None else c.pr for c in changes))
         seg.cost = array("d", (math.nan if c.cost is None else c.cost for c in changes))
         seg.tokens = array("q", (c.tokens for c in changes))
-        seg.added = array("q", (c.added for c in changes))
-        seg.deleted = array("q", (c.deleted for c in changes))
-        seg.source = array("q", (c.source_lines for c in changes))
+        seg.added = array("q", (_UNCOUNTED if c.added is None else c.added for c in changes))
+        seg.deleted = array("q", (_UNCOUNTED if c.deleted is None else c.deleted for c in changes))
+        seg.source = array("q", (_UNCOUNTED if c.source_lines is None else c.source_lines for c in changes))
         seg.commits = array("q", (c.commits for c in changes))
         seg.ai = bytes(int(bool(c.ai)) for c in changes)
         seg.kind = bytes(_KIND_CODE[c.kind] for c in changes)
@@ -177,6 +184,24 @@ class Chain:
     def sha_at(self, index: int) -> str:
         return self.sha[index * 20 : index * 20 + 20].hex()
 
+    def lines_at(self, index: int) -> int | None:
+        """Lines added + deleted by a change, None when they were not counted."""
+        added = self.added[index]
+        return None if added < 0 else added + self.deleted[index]
+
+    def first_parent(self, index: int) -> str | None:
+        """The first parent of a chain commit: the next row of its segment, or the segment's ``stop``."""
+        seg, row = self._part(index)
+        return seg.sha[(row + 1) * 20 : (row + 2) * 20].hex() if row + 1 < seg.n else seg.stop
+
+    def set_lines(self, index: int, added: int, deleted: int, source: int) -> Segment:
+        """Record counted lines in the chain and in the segment it came from (returned, to be stored)."""
+        seg, row = self._part(index)
+        for column, value in (("added", added), ("deleted", deleted), ("source", source)):
+            getattr(self, column)[index] = value
+            getattr(seg, column)[row] = value
+        return seg
+
     def _part(self, index: int) -> tuple[Segment, int]:
         at = bisect.bisect_right(self._starts, index) - 1
         seg, offset = self._parts[at]
@@ -209,11 +234,15 @@ class Chain:
         return ChangeFacts(
             sha=self.sha_at(index), time=self.time[index], title=self.title(index),
             pr=None if self.pr[index] < 0 else self.pr[index], kind=KINDS[self.kind[index]], ai=bool(self.ai[index]),
-            usage=self.usage_blob(index), added=self.added[index], deleted=self.deleted[index],
-            source_lines=self.source[index], commits=self.commits[index], reverts=self.reverts(index),
+            usage=self.usage_blob(index), added=_counted(self.added[index]), deleted=_counted(self.deleted[index]),
+            source_lines=_counted(self.source[index]), commits=self.commits[index], reverts=self.reverts(index),
             revert_depth=self.depth[index], inner_title=entry[1] if entry else None,
             cost=None if math.isnan(cost) else cost, tokens=self.tokens[index],
         )
+
+
+def _counted(value: int) -> int | None:
+    return None if value == _UNCOUNTED else value
 
 
 class HistoryCache:
@@ -273,6 +302,17 @@ class HistoryCache:
         try:
             with self.db:
                 self.db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error:
+            return
+
+    def update_lines(self, segments: list[Segment]) -> None:
+        """Rewrite the columns of segments whose line counts were filled in (titles and usage are unchanged)."""
+        if self.db is None or not segments:
+            return
+        try:
+            with self.db:
+                self.db.executemany(f"UPDATE {_TABLE} SET core = ? WHERE tip = ? AND ver = ?",
+                                    ((s.core_blob(), s.tip, self.version) for s in segments))
         except sqlite3.Error:
             return
 

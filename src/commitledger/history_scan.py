@@ -9,23 +9,38 @@ commit id and reused for any branch whose chain passes through the commit.
 Why ``git log`` and not pygit2: measured on the 200k-commit benchmark
 repository (``bench/history.py --pygit2``), reading every message in
 topological order plus a diff with stats of each chain commit took pygit2
-68 s, against 6.4 s for this scan (two ``git log`` processes piped through
-one subprocess each, split on a separator): pygit2 builds a Python object
-per commit, per diff and per patch.
+68 s, against 6.4 s for ``git log`` processes piped through one subprocess
+each, split on a separator: pygit2 builds a Python object per commit, per
+diff and per patch.
 
 Ownership without holding the graph: ``--topo-order`` shows no commit before
 all its children, so by the time a side commit is read, every child has
 proposed the chain commit it belongs to, and the oldest proposal is the owner
 (``p`` is in ``fp(M)..M`` of the oldest chain commit ``M`` that reaches it).
 Only the frontier of proposals is kept in memory, never the whole history.
+The default (date) order would save git ~0.25 s of 1.45 s on the benchmark,
+but with clock skew a parent can come before its child, and owning commits
+without that guarantee means holding every commit's parents (~60 MB at 200k
+commits, against a 150 MB budget).
+
+Line counts: diffing a commit against its first parent is the dearest thing
+git does here (tree diffs and blob reads: ~3x the whole message stream), and
+only AI-assisted changes need it, since the figures that use lines (tokens
+per changed line, the baseline's cost per line) divide AI spend by the lines
+it bought. So by default (``lines="ai"``) the scan feeds only AI-assisted
+chain commits, as it finds them, to one ``git diff-tree --stdin`` running
+beside the message stream; other changes keep ``None`` (not counted, which
+is not zero). ``lines="all"`` feeds every chain commit.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import struct
 import subprocess
+import tempfile
 import threading
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -41,6 +56,7 @@ from commitledger.usage import COUNT_FIELDS, Usage
 # with none of them skips the regular expressions (most commits of most repos).
 _MARKER_HINTS = ("usage", "co-authored-by", "made-with", "assisted-by", "claude-session", "entire-checkpoint",
                  "generated with")
+_HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS)))  # one C-level scan instead of one per hint
 _RECORD = b"\x00\x01"
 _FORMAT = "%x00%x01%H%x00%P%x00%ct%x00%an%x00%B%x00"
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
@@ -76,13 +92,16 @@ class _Wanted:
                 self.by_length.setdefault(len(ref.sha), {}).setdefault(ref.sha, []).append(ref)
 
     def meet(self, sha: str, owner: str) -> None:
-        for length, wanted in list(self.by_length.items()):
+        emptied: list[int] | None = None  # called for every commit: no list of the dict's items unless needed
+        for length, wanted in self.by_length.items():
             refs = wanted.pop(sha[:length], None)
             if refs is not None:
                 for ref in refs:
                     ref.owner = owner
                 if not wanted:
-                    del self.by_length[length]
+                    emptied = (emptied or []) + [length]
+        for length in emptied or ():
+            del self.by_length[length]
 
 
 # Usage of a change, packed: the 8 counts (-1 = unknown), cost (NaN = unknown), cost-complete flag.
@@ -123,9 +142,10 @@ class ChangeFacts:
     kind: str  # "merge", "squash" or "direct"
     ai: bool
     usage: bytes | None  # packed sum of every AI-Usage line of the change's commits; None when there are none
-    added: int = 0
-    deleted: int = 0
-    source_lines: int = 0  # added + deleted outside tests and docs
+    # Lines against the first parent; None when not counted (by default only AI-assisted changes are).
+    added: int | None = None
+    deleted: int | None = None
+    source_lines: int | None = None  # added + deleted outside tests and docs
     commits: int = 1
     reverts: list[RevertRef] | None = None
     revert_depth: int = 0  # 'Revert "' wrappers on the subject (Reapply counts 2)
@@ -135,8 +155,8 @@ class ChangeFacts:
     tokens: int = 0
 
     @property
-    def lines(self) -> int:
-        return self.added + self.deleted
+    def lines(self) -> int | None:
+        return None if self.added is None or self.deleted is None else self.added + self.deleted
 
     def usage_object(self) -> Usage | None:
         return unpack_usage(self.usage) if self.usage is not None else None
@@ -146,36 +166,80 @@ class ChangeFacts:
 
 _DEC = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 # trailers._USAGE_LINE without its lazy ".*?[ \t]*$" tail (5x slower in CPython's engine); the
-# surrounding blanks it trims are dropped by split() anyway.
+# surrounding blanks it trims are dropped by split() anyway. Only for messages that are not ASCII:
+# case-insensitive matching there is not the same as lower() (e.g. "ı" matches "i").
 _LINE = re.compile(r"^[ \t]*ai-usage[ \t]*:([^\n]*)", re.IGNORECASE | re.MULTILINE)
 # The fields we read, as whole whitespace-separated tokens cut at their first "=" (what split() and
 # partition("=") do), found in C instead of a Python loop over every token.
 _FIELD = re.compile(r"(?<!\S)(agent|model|cost_usd|" + "|".join(COUNT_FIELDS) + r")=(\S*)")
+# The line as ``trailers.format_fields`` writes it (fields in that order, each at most once, single spaces,
+# numbers that parse): one C-level match instead of a Python loop over its tokens. Whatever does not
+# match goes through the general loop below, so this only decides how fast a line is read, never what.
+_CANONICAL = re.compile(
+    r"[ \t]*agent=(\S+) model=(\S+)" + "".join(f"(?: {name}=([0-9]{{1,18}}))?" for name in COUNT_FIELDS)
+    + r"(?: cost_usd=([0-9]{1,12}(?:\.[0-9]{1,12})?))?[ \t\r]*"
+)
+# Where each field goes: the 8 counts, then cost; agent and model only need to be non-empty.
+_SLOT = {**{name: index for index, name in enumerate(COUNT_FIELDS)}, "cost_usd": 8, "agent": 9, "model": 10}
 
 
-def message_usage(message: str) -> list[Any] | None:
+def _usage_bodies(message: str, lower: str) -> Iterator[str]:
+    """The lowered text after ``AI-Usage:`` of each line that starts with it (``_LINE``'s matches).
+
+    For ASCII messages (nearly all) ``str.find`` on the lowered text finds the
+    candidates at memchr speed; a case-insensitive multi-line regular
+    expression tries every position of every message in Python's engine.
+    """
+    if not message.isascii():
+        for match in _LINE.finditer(message):
+            yield match.group(1).lower()
+        return
+    size = len(lower)
+    at = lower.find("ai-usage")
+    while at >= 0:
+        start = lower.rfind("\n", 0, at) + 1
+        end = at + 8
+        if not lower[start:at].strip(" \t"):
+            while end < size and lower[end] in " \t":
+                end += 1
+            if end < size and lower[end] == ":":
+                stop = lower.find("\n", end)
+                stop = size if stop < 0 else stop
+                yield lower[end + 1 : stop]
+                end = stop
+        at = lower.find("ai-usage", end)
+
+
+def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
     """The summed usage vector of every AI-Usage line in a message, or None when there is none.
 
     Same grammar as ``trailers.parse_usage_lines`` (a property test in
     tests/test_history_scan.py checks both agree on arbitrary text), without
     a lazy regular expression, a ``UsageLine`` and a ``Usage`` per line:
     history reads every commit of the repository, and this is its hottest
-    loop.
+    loop. ``lower`` is ``message.lower()`` when the caller has it already.
     """
     total: list[Any] | None = None
-    for match in _LINE.finditer(message):
+    for body in _usage_bodies(message, message.lower() if lower is None else lower):
         # Keys are case-insensitive; lowering the values too changes nothing we read (digits, non-empty names).
-        fields = dict(_FIELD.findall(match.group(1).lower()))
-        if not fields.get("agent") or not fields.get("model"):
-            continue
-        vec: list[Any] = [None] * 9
-        for index, name in enumerate(COUNT_FIELDS):
-            value = fields.get(name)
-            if value is not None:
-                vec[index] = int(value) if len(value) <= 18 and value.isascii() and value.isdigit() else None
-        cost = fields.get("cost_usd")
-        if cost is not None:
-            vec[8] = float(cost) if _DEC.fullmatch(cost) else None
+        canonical = _CANONICAL.fullmatch(body)
+        if canonical is not None:
+            found = canonical.groups()
+            vec: list[Any] = [None if v is None else int(v) for v in found[2:10]]
+            vec.append(None if found[10] is None else float(found[10]))
+        else:
+            vec = [None] * 9
+            named = [False, False]
+            for key, value in _FIELD.findall(body):  # a repeated key: the last one wins, as in parse_fields
+                slot = _SLOT[key]
+                if slot < 8:
+                    vec[slot] = int(value) if len(value) <= 18 and value.isascii() and value.isdigit() else None
+                elif slot == 8:
+                    vec[8] = float(value) if _DEC.fullmatch(value) else None
+                else:
+                    named[slot - 9] = bool(value)
+            if not (named[0] and named[1]):
+                continue
         complete = not (vec[8] is None and any(vec[4:8]))
         if total is None:
             total = vec + [complete]
@@ -276,9 +340,9 @@ def _message_facts(sha: str, author: str, message: str) -> tuple[bool, list[Any]
     ai = False
     lower = message.lower()
     if "usage" in lower:
-        usage = message_usage(message)
+        usage = message_usage(message, lower)
         ai = usage is not None
-    if not ai and (any(hint in lower for hint in _MARKER_HINTS) or author.endswith(")")):
+    if not ai and (_HINTS.search(lower) is not None or author.endswith(")")):
         ai = bool(ai_markers(message, author))
     refs: list[RevertRef] | None = None
     if "revert" in lower:
@@ -311,6 +375,18 @@ class ScanCounter:
     changes_scanned: int = 0
     changes_cached: int = 0
     git_log_runs: int = 0
+    lines_counted: int = 0  # chain commits the scan diffed for their line counts
+    lines_filled: int = 0  # changes counted after the walk (``history.fill_lines``)
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git processes whose output we stream.
+
+    ``GIT_FLUSH=0``: writing to a pipe, git otherwise flushes after every
+    commit, a system call each and a wake-up of the reading thread; on the
+    200k-commit benchmark that cost git log 0.3 s and diff-tree 1.6 s.
+    """
+    return {**os.environ, "GIT_FLUSH": "0"}
 
 
 def git_base(repo: Path) -> list[str]:
@@ -319,23 +395,175 @@ def git_base(repo: Path) -> list[str]:
             "-c", "color.ui=false", "-c", "diff.renames=true"]
 
 
-def _read_all(handle: IO[bytes], into: list[bytes]) -> None:
-    into.append(handle.read())
+# A commit id alone on its line: how ``git diff-tree --stdin`` starts each commit's output (numstat lines have tabs).
+_DIFF_HEADER = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$", re.MULTILINE)
+LINE_MODES = ("ai", "all")
 
 
-def _numstat_blocks(data: bytes) -> Iterator[tuple[str, str]]:
-    """(sha, numstat text) of each commit in ``git log --format=%x00%H --numstat`` output.
+class _DiffTree:
+    """One ``git diff-tree --stdin`` process: fed without blocking, printing to an unlinked temporary file."""
 
-    Walks the bytes with ``find`` rather than decoding and splitting the whole
-    output at once, which tripled its size in memory on large histories.
+    def __init__(self, repo: Path) -> None:
+        self.errors = tempfile.TemporaryFile()
+        self.output = tempfile.TemporaryFile()
+        # -M: plumbing ignores diff.renames, and the counts must equal git log's (renames are not rewrites).
+        self.proc = subprocess.Popen(
+            [*git_base(repo), "diff-tree", "--stdin", "-r", "--root", "-M", "--numstat", "--always"],
+            stdin=subprocess.PIPE, stdout=self.output, stderr=self.errors, env=git_env(),
+        )
+        assert self.proc.stdin is not None
+        self.fd = self.proc.stdin.fileno()
+        os.set_blocking(self.fd, False)
+        self.queue = bytearray()
+        self.broken = False
+
+    def push(self) -> None:
+        """Write what the pipe takes now; the rest waits for the next push (git is busy, we are not)."""
+        if self.broken:
+            self.queue.clear()
+            return
+        try:
+            written = os.write(self.fd, self.queue)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.broken = True  # git died: finish() reports it
+            self.queue.clear()
+            return
+        del self.queue[:written]
+
+    def finish(self) -> bytes:
+        assert self.proc.stdin is not None
+        os.set_blocking(self.fd, True)
+        try:
+            if not self.broken and self.queue:
+                view = memoryview(self.queue)
+                while view:
+                    view = view[os.write(self.fd, view):]
+                view.release()
+            self.proc.stdin.close()
+        except OSError:
+            self.broken = True
+        code = self.proc.wait()
+        self.errors.seek(0)
+        err = self.errors.read().decode("utf-8", "replace").strip().splitlines()
+        self.output.seek(0)
+        data = self.output.read()
+        self.close()
+        if code != 0 or self.broken:
+            raise CommitledgerError(f"git diff-tree failed: {err[-1] if err else code}")
+        return data
+
+    def abort(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.wait()
+        self.close()
+
+    def close(self) -> None:
+        self.errors.close()
+        self.output.close()
+
+
+class LineCounter:
+    """``git diff-tree --stdin`` diffing, beside the caller, each commit fed to it against its first parent.
+
+    Fed while the message stream is parsed, so git's diffing (the dearest part
+    of a cold run) overlaps the parsing instead of following it. Neither side
+    waits for the other: commits are written to git's stdin without blocking
+    (what does not fit in the pipe waits in a buffer, retried at the next
+    ``send``), and git writes to an unlinked temporary file rather than a
+    pipe, so no reading thread competes with the parser for the GIL (and git,
+    seeing a regular file, does not flush after every commit). ``--always``
+    prints the id of a commit with an empty diff too, so "zero lines" is told
+    apart from "not counted".
+
+    With two or more CPUs the commits go to two processes in alternate blocks
+    of ``BLOCK`` consecutive chain commits: consecutive commits share most of
+    their trees, so blocks keep git's object caches warm (same total CPU as
+    one process, measured), and diffing gets two of the four busy processes'
+    share of the machine instead of one of three, which is what a cold run
+    waits for.
     """
-    pos = data.find(b"\x00")
-    while pos >= 0:
-        end = data.find(b"\x00", pos + 1)
-        block = data[pos + 1 : end if end >= 0 else len(data)].decode("utf-8", "replace")
-        sha, _, numstat = block.partition("\n")
-        yield sha.strip(), numstat
-        pos = end
+
+    BLOCK = 1024
+
+    def __init__(self, repo: Path, processes: int | None = None) -> None:
+        count = processes if processes is not None else (2 if (os.cpu_count() or 1) > 1 else 1)
+        self.workers: list[_DiffTree] = []
+        try:
+            for _ in range(max(1, count)):
+                self.workers.append(_DiffTree(repo))
+        except BaseException:
+            self.abort()
+            raise
+        self.current = self.workers[0]
+        self.fed = 0
+
+    def send(self, sha: str, first_parent: str | None) -> None:
+        """Queue a chain commit (``first_parent`` None for a root commit: everything it holds was added)."""
+        worker = self.current
+        worker.queue += (f"{sha} {first_parent}\n" if first_parent else f"{sha}\n").encode()
+        self.fed += 1
+        if len(worker.queue) >= 4096:
+            worker.push()
+        if not self.fed % self.BLOCK and len(self.workers) > 1:
+            self.current = self.workers[(self.fed // self.BLOCK) % len(self.workers)]
+
+    def finish(self) -> bytes:
+        """Everything git printed, once it has diffed all it was fed; a one-line error if it failed."""
+        outputs: list[bytes] = []
+        try:
+            for worker in self.workers:
+                outputs.append(worker.finish())
+        except BaseException:
+            self.abort()
+            raise
+        return b"".join(outputs)
+
+    def abort(self) -> None:
+        """Stop git after a failure elsewhere: no stray process, no open pipe."""
+        for worker in self.workers:
+            if worker.proc.returncode is None:
+                worker.abort()
+
+
+def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int, int, int]]]:
+    """(commit, (added, deleted, source)) of each commit in ``LineCounter`` output.
+
+    The headers are found lazily by a regular expression, so the decoded
+    text is the only copy of the output held (no list of its lines).
+    """
+    text = data.decode("utf-8", "replace")
+    sha: str | None = None
+    at = 0
+    for match in _DIFF_HEADER.finditer(text):
+        if sha is not None:
+            yield sha, counting.count(text[at : match.start()])
+        sha, at = match.group(), match.end()
+    if sha is not None:
+        yield sha, counting.count(text[at:])
+
+
+def count_lines(
+    repo: Path, commits: list[tuple[str, str | None]], test_patterns: tuple[str, ...]
+) -> dict[str, tuple[int, int, int]]:
+    """(added, deleted, source) of chain commits given as (commit, first parent): lines the scan left out."""
+    if not commits:
+        return {}
+    counter = LineCounter(repo)
+    try:
+        for sha, parent in commits:
+            counter.send(sha, parent)
+    except BaseException:
+        counter.abort()
+        raise
+    return dict(diff_counts(counter.finish(), _Lines(test_patterns)))
 
 
 def scan_segment(
@@ -345,36 +573,38 @@ def scan_segment(
     test_patterns: tuple[str, ...],
     counter: ScanCounter | None = None,
     progress: Any = None,
+    lines: str = "ai",
 ) -> list[ChangeFacts]:
     """Changes of the chain from ``tip`` down to (not including) ``stop``, newest first.
 
-    Two git processes run side by side: one streams every commit's message
-    in topological order (ownership, usage, reverts), the other diffs only
-    the chain commits against their first parent (line counts). Diffing is
-    the dearest part of the scan, and this way it overlaps the parsing
-    instead of following it.
+    One ``git log --topo-order`` streams every commit's message (ownership,
+    usage, reverts). Line counts come from a ``LineCounter`` fed while that
+    stream is parsed: with ``lines="ai"`` only the AI-assisted chain commits
+    (a merge as soon as one of its side commits shows AI assistance), with
+    ``lines="all"`` every chain commit.
     """
+    if lines not in LINE_MODES:
+        raise ValueError(f"lines must be one of {LINE_MODES}, not {lines!r}")
+    every = lines == "all"
     span = [tip, "^" + stop] if stop else [tip]
-    stats = subprocess.Popen(
-        [*git_base(repo), "log", "--first-parent", "--no-notes", "--numstat", "--diff-merges=first-parent",
-         "--format=%x00%H", *span, "--"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
-    assert stats.stdout is not None
-    stat_data: list[bytes] = []
-    reader = threading.Thread(target=_read_all, args=(stats.stdout, stat_data), daemon=True)
-    reader.start()
-    proc = subprocess.Popen(
-        [*git_base(repo), "log", "--topo-order", "--no-notes", f"--format={_FORMAT}", *span, "--"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    diff = LineCounter(repo)
+    try:
+        proc = subprocess.Popen(
+            [*git_base(repo), "log", "--topo-order", "--no-notes", f"--format={_FORMAT}", *span, "--"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+        )
+    except BaseException:
+        diff.abort()
+        raise
     assert proc.stdout is not None
     changes: list[ChangeFacts] = []
     side: dict[int, bytearray] = {}
     pending: dict[str, int] = {}  # commit -> index of the oldest chain commit proposing it as its own
+    unfed: dict[int, str] = {}  # merge changes not (yet) AI-assisted -> their first parent, to feed if they become so
     wanted = _Wanted()
     next_chain: str | None = tip
     parsed = 0
+    failed = True
     try:
         for record in _records(proc.stdout):
             if len(record) < 5:
@@ -398,6 +628,10 @@ def scan_segment(
                     usage=pack_usage(usage) if usage is not None else None,
                     reverts=refs, revert_depth=depth, inner_title=inner if depth else None,
                 ))
+                if ai or every:
+                    diff.send(sha, parents[0] if parents else None)
+                elif len(parents) > 1:
+                    unfed[index] = parents[0]
                 next_chain = parents[0] if parents else None
                 for parent in parents[1:]:
                     if pending.get(parent, -1) < index:
@@ -412,8 +646,11 @@ def scan_segment(
                 continue
             owner = changes[owner_index]
             owner.commits += 1
-            if ai:
+            if ai and not owner.ai:
                 owner.ai = True
+                first_parent = unfed.pop(owner_index, None)
+                if first_parent is not None:
+                    diff.send(owner.sha, first_parent)
             if usage is not None:
                 owner.usage = pack_usage(_sum_packed(owner.usage, usage))
             if wanted.by_length:
@@ -425,30 +662,32 @@ def scan_segment(
             for parent in parents:
                 if pending.get(parent, -1) < owner_index:
                     pending[parent] = owner_index
+        failed = False
     finally:
         proc.stdout.close()
         err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
         code = proc.wait()
-        reader.join()
-        stats.wait()
+        if failed or code != 0:
+            diff.abort()
     if code != 0:
-        lines = err.strip().splitlines()
-        raise CommitledgerError(f"git log failed: {lines[-1] if lines else code}")
+        lines_of_err = err.strip().splitlines()
+        raise CommitledgerError(f"git log failed: {lines_of_err[-1] if lines_of_err else code}")
+    counted = diff.finish()
     for facts in changes:
         if facts.usage is not None:
             facts.cost, facts.tokens = packed_cost_tokens(facts.usage)
     for index, blob in side.items():
         changes[index].side = bytes(blob)
     by_sha = {c.sha: c for c in changes}
-    counting = _Lines(test_patterns)
-    for sha, numstat in _numstat_blocks(stat_data[0] if stat_data else b""):
+    for sha, (added, deleted, source) in diff_counts(counted, _Lines(test_patterns)):
         facts = by_sha.get(sha)
         if facts is not None:
-            facts.added, facts.deleted, facts.source_lines = counting.count(numstat)
+            facts.added, facts.deleted, facts.source_lines = added, deleted, source
     if counter is not None:
         counter.commits_parsed += parsed
         counter.changes_scanned += len(changes)
         counter.git_log_runs += 1
+        counter.lines_counted += diff.fed
     return changes
 
 

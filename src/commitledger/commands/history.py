@@ -52,15 +52,20 @@ def csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
 @click.option("--until", default=None, help="Window end: YYYY-MM-DD (inclusive) or a relative age; later reverts still count.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--limit", default=30, show_default=True, help="Changes listed by the table (JSON and CSV list all).")
+@click.option("--lines", "lines", type=click.Choice(["ai", "all"]), default="ai", show_default=True,
+              help="Count changed lines of AI-assisted changes only (all the figures need; much faster cold) "
+                   "or of every change (lines_changed/source_lines of human changes in JSON and CSV).")
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache in the git directory.")
 @click.option("--verbose", "-v", is_flag=True, help="Say on stderr how many commits were read from git and from the cache.")
-def history(branch: str | None, since: str | None, until: str | None, fmt: str, limit: int, no_cache: bool,
-            verbose: bool) -> None:
+def history(branch: str | None, since: str | None, until: str | None, fmt: str, limit: int, lines: str,
+            no_cache: bool, verbose: bool) -> None:
     """Merged changes of a branch, later reverts, and what the AI spend bought.
 
     Each first-parent commit is one merged change (a merge brings in its side
     branch; a squash or direct push is itself). Reverts by any later commit
-    count, even after --until.
+    count, even after --until. Changed lines are counted for AI-assisted
+    changes only unless --lines all: other changes show "—" (null in JSON,
+    empty in CSV).
     """
     from commitledger.history import load_history
 
@@ -69,11 +74,13 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     start, end, label = window(since, until, config.baseline_days, datetime.now(timezone.utc))
     with _progress(enabled=sys.stderr.isatty()) as tick:
         data = load_history(paths.worktree, branch, start, end, since_label=label,
-                            test_patterns=tuple(config.test_patterns), use_cache=not no_cache, progress=tick)
+                            test_patterns=tuple(config.test_patterns), use_cache=not no_cache, progress=tick,
+                            lines=lines)
     if verbose:
         c = data.counter
         click.echo(f"commitledger: parsed {c.commits_parsed} commits in {c.git_log_runs} git log run(s); "
-                   f"{c.changes_cached} changes from the cache", err=True)
+                   f"{c.changes_cached} changes from the cache; lines counted for "
+                   f"{c.lines_counted + c.lines_filled} changes", err=True)
     if fmt == "json":
         for chunk in data.json_chunks():
             sys.stdout.write(chunk)
@@ -168,7 +175,7 @@ def render_table(data: Any, limit: int) -> None:
         table.add_row(
             row["commit"][:8], row["merged_at"][:10], f"#{row['pr']}" if row["pr"] else "",
             _money(row["cost"]) if row["ai"] else "human",
-            "" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],
+            "—" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],  # not counted (--lines all counts)
             "" if tests is None else f"{tests[0]}/{tests[0] + tests[1]}",
             row["title"],
         )
