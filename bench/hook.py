@@ -223,8 +223,8 @@ def main() -> None:
         # Compile every module once (PYTHONPYCACHEPREFIX is empty at first), as an install would have.
         subprocess.run([sys.executable, "-m", "commitledger", "usage", "--json"], env={**env, "CLAUDE_CONFIG_DIR": str(small_config)},
                        cwd=small_repos[1], capture_output=True)
-        subprocess.run([sys.executable, "-c", "import commitledger.hook, commitledger.pending, commitledger.collect, "
-                        "commitledger.window, commitledger.msgedit, commitledger.gitlite, commitledger.pricing, "
+        subprocess.run([sys.executable, "-c", "import commitledger.hook.run, commitledger.hook.pending, commitledger.capture.index, "
+                        "commitledger.hook.window, commitledger.hook.message, commitledger.git.lite, commitledger.ledger.pricing, "
                         "commitledger.capture.claude_code, commitledger.capture.codex, commitledger.capture.gemini, "
                         "commitledger.capture.opencode, commitledger.capture.copilot, commitledger.capture.aider"],
                        env=env, check=True)

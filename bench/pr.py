@@ -109,9 +109,9 @@ def timed(args: list[str], cwd: Path) -> float:
 
 def radon_work_in_process(repo: Path) -> tuple[float, int]:
     """Our radon work alone: every changed file at base and head, from blobs, no cache."""
-    from commitledger import gitrepo
+    from commitledger.git import repo as gitrepo
     from commitledger.config import Config
-    from commitledger.signals.maintainability import BlobSource, MetricsCache, score_changes
+    from commitledger.pr.signals.maintainability import BlobSource, MetricsCache, score_changes
 
     handle = gitrepo.open_repo(repo)
     base = gitrepo.resolve_commit(handle, "main")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, Reader, ReadResult, UsageEvent
-from commitledger.pricing import PriceTable, load_prices
+from commitledger.ledger.pricing import PriceTable, load_prices
 
 from conftest import AGENT_LOGS
 

@@ -61,7 +61,7 @@ def pr_event(base: str, head: str, *, fork: bool = False, action: str = "synchro
 
 def run_entry(tmp: Path, cwd: Path, gh: FakeGitHub, event_name: str, event: dict[str, Any],
               token: str = TOKEN, **inputs: str) -> tuple[subprocess.CompletedProcess[str], Path, Path, Path]:
-    """Run ``python -m commitledger.action_entry`` as the action's run step does."""
+    """Run ``python -m commitledger.github.action`` as the action's run step does."""
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_path.write_text(json.dumps(event), encoding="utf-8")
@@ -82,7 +82,7 @@ def run_entry(tmp: Path, cwd: Path, gh: FakeGitHub, event_name: str, event: dict
     })
     for key, value in inputs.items():
         env[key if key.startswith("COMMITLEDGER_") else f"INPUT_{key.upper()}"] = value
-    proc = subprocess.run([sys.executable, "-m", "commitledger.action_entry"], cwd=cwd, env=env,
+    proc = subprocess.run([sys.executable, "-m", "commitledger.github.action"], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False, timeout=120)
     return proc, summary, outputs, out_dir
 

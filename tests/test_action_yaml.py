@@ -72,7 +72,7 @@ def test_action_inputs_outputs_and_env() -> None:
     steps = data["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
     run = next(s for s in steps if s.get("id") == "run")
-    assert "commitledger.action_entry" in run["run"]
+    assert "commitledger.github.action" in run["run"]
     # Every input the entry script reads reaches it through env:, under the name it reads.
     for name in inputs:
         if name in ("python-version", "artifact"):

@@ -10,7 +10,7 @@ import pytest
 
 from commitledger.errors import CommitledgerError
 from commitledger.render.marker import parse_marker as parse
-from commitledger.github import (
+from commitledger.github.client import (
     GitHubClient,
     GitHubError,
     Plan,

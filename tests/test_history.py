@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from commitledger.baseline import compute_baseline
-from commitledger.history import load_history, reverts_in_range
-from commitledger.models import HistoryResult
+from commitledger.history.baseline import compute_baseline
+from commitledger.history.branch import load_history, reverts_in_range
+from commitledger.ledger.models import HistoryResult
 from conftest import git, run_cli
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)

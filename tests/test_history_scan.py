@@ -7,9 +7,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commitledger.history_scan import message_usage, pack_usage, unpack_usage
-from commitledger.trailers import parse_usage_lines
-from commitledger.usage import COUNT_FIELDS, sum_usage
+from commitledger.history.scan import message_usage, pack_usage, unpack_usage
+from commitledger.ledger.trailers import parse_usage_lines
+from commitledger.ledger.usage import COUNT_FIELDS, sum_usage
 
 KEYS = ["agent", "model", "AGENT", "Model", "cost_usd", "COST_USD", "x_extra", "", *COUNT_FIELDS,
         *(k.upper() for k in COUNT_FIELDS)]

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from commitledger.capture.base import Env
-from commitledger.collect import collect, save_index
-from commitledger.msgedit import body_is_empty, insert_trailers, strip_ours
-from commitledger.window import Attributor
+from commitledger.capture.index import collect, save_index
+from commitledger.hook.message import body_is_empty, insert_trailers, strip_ours
+from commitledger.hook.window import Attributor
 
 from conftest import file_claude_sessions_under, AGENT_LOGS
 
@@ -122,6 +122,6 @@ def test_hook_path_imports_no_heavy_library(repo: Path) -> None:
     )
     assert proc.returncode == 0
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "commitledger.hook" in imported
+    assert "commitledger.hook.run" in imported
     for heavy in ("pydantic", "click", "pygit2", "rich", "tomllib"):
         assert heavy not in imported, heavy

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from commitledger import notes
+from commitledger.git import notes
 from conftest import commit_file, git, run_cli
 
 USAGE = "AI-Usage: agent=claude-code model=claude-sonnet-4-5 input=1000 output=100 cost_usd={:.4f}"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from commitledger.gitrepo import FileChange
-from commitledger.models import Baseline, Lines, Tests as JUnitTotals
-from commitledger.signals.lines import count_lines, is_test_path
-from commitledger.signals.maintainability import (
+from commitledger.git.repo import FileChange
+from commitledger.ledger.models import Baseline, Lines, Tests as JUnitTotals
+from commitledger.pr.signals.lines import count_lines, is_test_path
+from commitledger.pr.signals.maintainability import (
     CACHE_TABLE,
     POOL_THRESHOLD,
     BlobMetrics,
@@ -23,8 +23,8 @@ from commitledger.signals.maintainability import (
     raw_metrics,
     score_changes,
 )
-from commitledger.signals import policy
-from commitledger.signals.policy import (
+from commitledger.pr.signals import policy
+from commitledger.pr.signals.policy import (
     complexity_signals,
     cost_limit_signals,
     cost_per_line_signals,
@@ -32,7 +32,7 @@ from commitledger.signals.policy import (
     no_tests_signals,
 )
 from commitledger.config import DEFAULT_TEST_PATTERNS
-from commitledger.usage import Usage
+from commitledger.ledger.usage import Usage
 from radon.complexity import cc_visit
 from radon.metrics import mi_visit
 from radon.raw import analyze

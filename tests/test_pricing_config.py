@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from commitledger.commitmsg import is_reland, pr_number, revert_depth, reverted_prs, reverted_shas
+from commitledger.ledger.commitmsg import is_reland, pr_number, revert_depth, reverted_prs, reverted_shas
 from commitledger.config import load_config
 from commitledger.errors import CommitledgerError
-from commitledger.pricing import load_prices, normalise_model
-from commitledger.repo_paths import find_repo
-from commitledger.usage import Usage, sum_usage
+from commitledger.ledger.pricing import load_prices, normalise_model
+from commitledger.git.paths import find_repo
+from commitledger.ledger.usage import Usage, sum_usage
 
 from conftest import AGENT_LOGS, commit_file, git
 

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from commitledger.models import (
+from commitledger.ledger.models import (
     Baseline,
     CommitSummary,
     FileMaintainability,

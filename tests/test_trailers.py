@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commitledger.trailers import (
+from commitledger.ledger.trailers import (
     UsageLine,
     ai_markers,
     clean_name,
@@ -15,7 +15,7 @@ from commitledger.trailers import (
     parse_usage_lines,
     strip_our_trailers,
 )
-from commitledger.usage import COUNT_FIELDS, Usage
+from commitledger.ledger.usage import COUNT_FIELDS, Usage
 
 DESIGN_EXAMPLE = """Add retry to the uploader
 

@@ -16,7 +16,7 @@ _FAST_HOOKS = frozenset({"prepare-commit-msg", "commit-msg", "post-commit"})
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) >= 2 and args[0] == "hook" and args[1] in _FAST_HOOKS and not {"-h", "--help"} & set(args):
-        from commitledger.hook import run
+        from commitledger.hook.run import run
 
         raise SystemExit(run(args[1:]))
     from commitledger.commands import run_app

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 def _hook_report(worktree: Path) -> list[str]:
-    from commitledger import hookfiles
+    from commitledger.hook import install as hookfiles
 
     lines: list[str] = []
     directory = hookfiles.hooks_dir(worktree)
@@ -44,8 +44,8 @@ def _utc(epoch: float) -> str:
 def doctor() -> None:
     """Report the agents and log directories found, bad lines, hooks, and prices."""
     from commitledger.config import load_config
-    from commitledger.pending import next_commit
-    from commitledger.statefiles import StateLock
+    from commitledger.hook.pending import next_commit
+    from commitledger.hook.state import StateLock
 
     paths = find_repo(Path.cwd())
     config = load_config(paths.worktree)

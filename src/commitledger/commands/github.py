@@ -1,6 +1,6 @@
 """``commitledger github``: publish a computed pull-request result on GitHub.
 
-Thin by design: option parsing here, the flow in ``commitledger.github``.
+Thin by design: option parsing here, the flow in ``commitledger.github.client``.
 ``post`` is what the action runs on same-repository pull requests and what
 the fork-safe ``workflow_run`` phase runs with ``--expected-head``;
 ``mark-reverted`` is what a push to the default branch runs when it reverts
@@ -19,13 +19,13 @@ import click
 from commitledger.errors import CommitledgerError
 
 if TYPE_CHECKING:
-    from commitledger.models import PrResult
+    from commitledger.ledger.models import PrResult
 
 
 def _load_result(path: Path) -> PrResult:
     from pydantic import ValidationError
 
-    from commitledger.models import PrResult
+    from commitledger.ledger.models import PrResult
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -59,7 +59,7 @@ def _configured_comment_when() -> str:
     """``comment_when`` from the checkout's pyproject.toml; "always" outside a repository."""
     from commitledger.config import load_config
     from commitledger.errors import CommitledgerError
-    from commitledger.repo_paths import find_repo
+    from commitledger.git.paths import find_repo
 
     try:
         root = find_repo().worktree
@@ -90,7 +90,7 @@ def github() -> None:
 def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: str, comment_when: str | None,
          expected_head: str | None, head_repo: str | None, bot_login: str | None) -> None:
     """Post RESULT as the pull request's one commitledger comment (created, updated or left alone)."""
-    from commitledger.github import GitHubClient, check_expected_head, post_result, validate_repo
+    from commitledger.github.client import GitHubClient, check_expected_head, post_result, validate_repo
 
     result = _load_result(result_path)
     repo = validate_repo(repo)
@@ -118,7 +118,7 @@ def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: 
 def mark_reverted_cmd(repo: str | None, pr: int, reverted_by: str, reverted_at: str, ai_cost_usd: float | None,
                       token: str | None, bot_login: str | None) -> None:
     """Add a 'Reverted' line to the PR's comment (idempotent: once per reverting commit)."""
-    from commitledger.github import GitHubClient, mark_reverted, validate_repo
+    from commitledger.github.client import GitHubClient, mark_reverted, validate_repo
 
     repo = validate_repo(repo)
     outcome = mark_reverted(GitHubClient(token or ""), repo, pr, reverted_by=reverted_by.strip().lower(),

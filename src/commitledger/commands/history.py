@@ -12,7 +12,7 @@ import click
 
 from commitledger.config import load_config
 from commitledger.errors import CommitledgerError
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 CSV_COLUMNS = ("commit", "pr", "kind", "title", "merged_at", "ai", "cost_usd", "input", "output", "cache_read",
                "cache_write", "sessions", "prompts", "requests", "tool_calls", "lines_changed", "source_lines",
@@ -21,7 +21,7 @@ CSV_COLUMNS = ("commit", "pr", "kind", "title", "merged_at", "ai", "cost_usd", "
 
 def window(since: str | None, until: str | None, default_days: int, now: datetime) -> tuple[datetime | None, datetime | None, str]:
     """``--since``/``--until`` as moments; ``--since all`` reads the whole history."""
-    from commitledger.history import parse_when
+    from commitledger.history.branch import parse_when
 
     label = since or f"{default_days}d"
     start = None if label.strip().lower() == "all" else parse_when(label, now)
@@ -67,7 +67,7 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     changes only unless --lines all: other changes show "—" (null in JSON,
     empty in CSV).
     """
-    from commitledger.history import load_history
+    from commitledger.history.branch import load_history
 
     paths = find_repo(Path.cwd())
     config = load_config(paths.worktree)

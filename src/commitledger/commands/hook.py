@@ -1,7 +1,7 @@
 """``commitledger hook ...``: the git hook entry points, for ``--help`` and direct calls.
 
 Git runs these through ``cli.py``'s fast path, which calls
-``commitledger.hook.run`` without importing click; this group exists so
+``commitledger.hook.run.run`` without importing click; this group exists so
 ``commitledger hook --help`` explains them and so both paths run the same code.
 """
 
@@ -29,7 +29,7 @@ def prepare_commit_msg(msgfile: str, source: str | None, sha: str | None) -> Non
     and PRE_COMMIT_COMMIT_OBJECT_NAME. Never blocks a commit unless
     strict = true in [tool.commitledger].
     """
-    from commitledger.hook import run
+    from commitledger.hook.run import run
 
     args = [msgfile] + [a for a in (source, sha) if a is not None]
     sys.exit(run(["prepare-commit-msg", *args]))
@@ -39,7 +39,7 @@ def prepare_commit_msg(msgfile: str, source: str | None, sha: str | None) -> Non
 @click.argument("msgfile")
 def commit_msg(msgfile: str) -> None:
     """Remove our trailers from a message that has no other text, so git aborts it as empty."""
-    from commitledger.hook import run
+    from commitledger.hook.run import run
 
     sys.exit(run(["commit-msg", msgfile]))
 
@@ -47,6 +47,6 @@ def commit_msg(msgfile: str) -> None:
 @hook.command("post-commit")
 def post_commit() -> None:
     """Mark the usage written by prepare-commit-msg as recorded, once the commit exists."""
-    from commitledger.hook import run
+    from commitledger.hook.run import run
 
     sys.exit(run(["post-commit"]))

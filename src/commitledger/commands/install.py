@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 @click.command("install")
 @click.option("--force", is_flag=True, help="Replace hooks that are not ours (kept as *.commitledger-backup).")
 def install(force: bool) -> None:
     """Install prepare-commit-msg, commit-msg and post-commit hooks (respects core.hooksPath)."""
-    from commitledger import hookfiles
+    from commitledger.hook import install as hookfiles
 
     paths = find_repo(Path.cwd())
     for change in hookfiles.install(paths.worktree, force):
@@ -24,7 +24,7 @@ def install(force: bool) -> None:
 @click.command("uninstall")
 def uninstall() -> None:
     """Remove the hooks 'install' wrote (and put back any hook it replaced); others are left alone."""
-    from commitledger import hookfiles
+    from commitledger.hook import install as hookfiles
 
     paths = find_repo(Path.cwd())
     changes = hookfiles.uninstall(paths.worktree)

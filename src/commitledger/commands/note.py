@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from commitledger.errors import CommitledgerError
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 def read_result(path: Path | None) -> dict[str, Any] | None:
@@ -42,7 +42,7 @@ def note(rev: str, pr: int | None, result_path: Path | None, abandoned: bool) ->
     commit: entries are merged by PR number, never overwritten). Share the
     notes with: git push origin refs/notes/commitledger
     """
-    from commitledger import notes
+    from commitledger.git import notes
 
     paths = find_repo(Path.cwd())
     result = read_result(result_path)

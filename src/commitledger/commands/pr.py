@@ -1,4 +1,4 @@
-"""``commitledger pr``: the thin command-line edge of ``commitledger.pr``."""
+"""``commitledger pr``: the thin command-line edge of ``commitledger.pr.analysis``."""
 
 from __future__ import annotations
 
@@ -60,9 +60,9 @@ def pr(
     no_cache: bool,
 ) -> None:
     """Score a pull request: its AI usage against tests, maintainability and reverts."""
-    from commitledger import gitrepo
-    from commitledger.pr import PrRequest, analyse
-    from commitledger.signals.policy import SIGNAL_IDS
+    from commitledger.git import repo as gitrepo
+    from commitledger.pr.analysis import PrRequest, analyse
+    from commitledger.pr.signals.policy import SIGNAL_IDS
 
     unknown = [s for s in fail_on if s not in SIGNAL_IDS]
     if unknown:

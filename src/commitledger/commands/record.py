@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from commitledger.errors import CommitledgerError
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 
@@ -58,9 +58,9 @@ def record(
 ) -> None:  # fmt: skip
     """Add usage to the pending window: the next commit in this worktree records it."""
     from commitledger.capture.base import UsageEvent
-    from commitledger.statefiles import StateLock
-    from commitledger.trailers import clean_name
-    from commitledger.window import Window
+    from commitledger.hook.state import StateLock
+    from commitledger.ledger.trailers import clean_name
+    from commitledger.hook.window import Window
 
     if clean_name(agent) != agent.strip() or clean_name(model) != model.strip():
         raise CommitledgerError("--agent and --model may hold letters, digits and . _ : / @ + - only")
@@ -78,7 +78,7 @@ def record(
         window = Window.load(paths.state_dir)
         if window.fresh:
             from commitledger.config import load_config
-            from commitledger.pending import update_window
+            from commitledger.hook.pending import update_window
 
             update_window(paths, load_config(paths.worktree), os.environ)  # sets the floor first
             window = Window.load(paths.state_dir)

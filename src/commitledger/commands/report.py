@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from commitledger.errors import CommitledgerError
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 @click.command("report")
@@ -22,7 +22,7 @@ def report(html_path: Path, branch: str | None, since: str | None, until: str | 
     the costliest changes and their outcome, and the maintainability trend (no CDN, no JavaScript)."""
     from commitledger.commands.history import window
     from commitledger.config import load_config
-    from commitledger.history import load_history
+    from commitledger.history.branch import load_history
     from commitledger.render.html_report import render_report
 
     paths = find_repo(Path.cwd())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 @click.command("show")
@@ -21,7 +21,7 @@ def show(rev: str | None, max_count: int, as_json: bool) -> None:
     REV shows one commit, RANGE (A..B, A...B) every commit in it; without
     either, the last commits of HEAD.
     """
-    from commitledger.ledger import ledger
+    from commitledger.ledger.entries import ledger
 
     paths = find_repo(Path.cwd())
     entries = ledger(paths.worktree, rev, max_count)

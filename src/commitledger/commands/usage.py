@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from commitledger.repo_paths import find_repo
+from commitledger.git.paths import find_repo
 
 
 @click.command("usage")
@@ -20,10 +20,10 @@ def usage(as_json: bool) -> None:
     marks nothing recorded: the next commit still gets all of it.
     """
     from commitledger.config import load_config
-    from commitledger.models import ModelUsage, UsageModel, UsageReport
-    from commitledger.pending import next_commit
-    from commitledger.statefiles import StateLock
-    from commitledger.usage import sum_usage
+    from commitledger.ledger.models import ModelUsage, UsageModel, UsageReport
+    from commitledger.hook.pending import next_commit
+    from commitledger.hook.state import StateLock
+    from commitledger.ledger.usage import sum_usage
 
     paths = find_repo(Path.cwd())
     config = load_config(paths.worktree)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from commitledger.history import History, iso
+from commitledger.history.branch import History, iso
 
 CHART_W = 720
 CHART_H = 220

@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 from radon.complexity import cc_rank
 
-from commitledger.models import PrResult
+from commitledger.ledger.models import PrResult
 from commitledger.render.marker import format_marker
 
 GITHUB_COMMENT_LIMIT = 65_536

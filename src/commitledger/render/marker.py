@@ -28,8 +28,8 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from commitledger.models import PrResult, UsageModel
-from commitledger.usage import COUNT_FIELDS, Usage, sum_usage
+from commitledger.ledger.models import PrResult, UsageModel
+from commitledger.ledger.usage import COUNT_FIELDS, Usage, sum_usage
 
 MARKER_PREFIX = "<!-- commitledger:v1"
 _MARKER = re.compile(r"<!--[ \t]*commitledger:v1\b(?P<body>[^>]*?)-->")

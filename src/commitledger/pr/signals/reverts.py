@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from commitledger.commitmsg import reverted_shas
-from commitledger.gitrepo import CommitInfo
-from commitledger.models import Revert
-from commitledger.trailers import ai_markers, parse_usage_lines
-from commitledger.usage import sum_usage
+from commitledger.ledger.commitmsg import reverted_shas
+from commitledger.git.repo import CommitInfo
+from commitledger.ledger.models import Revert
+from commitledger.ledger.trailers import ai_markers, parse_usage_lines
+from commitledger.ledger.usage import sum_usage
 
 # (abbreviated sha) -> the reverted commit, followed by the commits it merged in (empty if unknown)
 WorkLookup = Callable[[str], list[CommitInfo]]

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from commitledger.capture.base import Env
-from commitledger.collect import Collected, collect, save_index
-from commitledger.gitlite import committer_time, head_sha
-from commitledger.repo_paths import RepoPaths
-from commitledger.window import Attributor, Contribution, Window, aggregate, contributions, recorded_row
+from commitledger.capture.index import Collected, collect, save_index
+from commitledger.git.lite import committer_time, head_sha
+from commitledger.git.paths import RepoPaths
+from commitledger.hook.window import Attributor, Contribution, Window, aggregate, contributions, recorded_row
 
 if TYPE_CHECKING:  # the hook must not import config (tomllib) when there is no pyproject.toml
     from commitledger.config import Config
-    from commitledger.trailers import UsageLine
+    from commitledger.ledger.trailers import UsageLine
 
 
 class LazyPrices:
@@ -39,7 +39,7 @@ class LazyPrices:
     @property
     def table(self) -> Any:
         if self._table is None:
-            from commitledger.pricing import load_prices
+            from commitledger.ledger.pricing import load_prices
 
             self._table = load_prices(self._overrides, self._environ)
         return self._table
@@ -52,7 +52,7 @@ class LazyPrices:
 
 
 def normalise(model: str) -> str:
-    from commitledger.pricing import normalise_model
+    from commitledger.ledger.pricing import normalise_model
 
     return normalise_model(model)
 

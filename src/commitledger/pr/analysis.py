@@ -3,7 +3,7 @@
 The change is what GitHub shows: the commits reachable from head and not
 from base, and the diff from their merge base to head. Every input comes
 from git objects (and the JUnit files CI names), so the same revisions
-always give the same figures. The I/O stays here and in ``gitrepo``; each
+always give the same figures. The I/O stays here and in ``git.repo``; each
 signal module is a pure function of what is read.
 """
 
@@ -16,11 +16,11 @@ from pathlib import Path
 import pygit2
 from radon.metrics import mi_rank
 
-from commitledger import gitrepo
-from commitledger.baseline import compute_baseline
+from commitledger.git import repo as gitrepo
+from commitledger.history.baseline import compute_baseline
 from commitledger.config import Config
 from commitledger.errors import CommitledgerError
-from commitledger.models import (
+from commitledger.ledger.models import (
     Baseline,
     CommitSummary,
     FileMaintainability,
@@ -29,12 +29,12 @@ from commitledger.models import (
     PrResult,
     UsageModel,
 )
-from commitledger.signals.junit import read_junit
-from commitledger.signals.lines import count_lines, tests_touched
-from commitledger.signals.maintainability import BlobSource, FileScore, MetricsCache, score_changes
-from commitledger.signals.policy import Thresholds, evaluate
-from commitledger.signals.reverts import find_reverts
-from commitledger.signals.usage import CommitUsage, read_commits, total_usage, usage_by_model
+from commitledger.pr.signals.junit import read_junit
+from commitledger.pr.signals.lines import count_lines, tests_touched
+from commitledger.pr.signals.maintainability import BlobSource, FileScore, MetricsCache, score_changes
+from commitledger.pr.signals.policy import Thresholds, evaluate
+from commitledger.pr.signals.reverts import find_reverts
+from commitledger.pr.signals.usage import CommitUsage, read_commits, total_usage, usage_by_model
 
 
 @dataclass(frozen=True, slots=True)

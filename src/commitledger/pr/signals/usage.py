@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from commitledger.gitrepo import CommitInfo
-from commitledger.trailers import UsageLine, ai_markers, parse_usage_lines
-from commitledger.usage import Usage, sum_usage
+from commitledger.git.repo import CommitInfo
+from commitledger.ledger.trailers import UsageLine, ai_markers, parse_usage_lines
+from commitledger.ledger.usage import Usage, sum_usage
 
 GIT_AI_NOTE = "git-ai-note"
 

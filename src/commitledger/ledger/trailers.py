@@ -13,7 +13,7 @@ import re
 from typing import Any, ClassVar
 
 from commitledger.slotted import Slotted
-from commitledger.usage import COUNT_FIELDS, Usage
+from commitledger.ledger.usage import COUNT_FIELDS, Usage
 
 USAGE_KEY = "AI-Usage"
 ASSISTED_KEY = "Assisted-by"
@@ -156,7 +156,7 @@ def ai_markers(message: str, author_name: str = "") -> list[str]:
     """Names of the AI-assistance markers present (empty when none).
 
     A git-ai note under ``refs/notes/ai`` is also evidence, but needs the
-    repository; ``gitrepo`` checks that one.
+    repository; ``git.repo`` checks that one.
     """
     found: list[str] = []
     if parse_usage_lines(message):

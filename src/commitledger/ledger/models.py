@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from commitledger.usage import Usage
+from commitledger.ledger.usage import Usage
 
 
 class Contract(BaseModel):

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from commitledger.capture.base import UsageEvent
-from commitledger.statefiles import load_json, save_json
+from commitledger.hook.state import load_json, save_json
 
 if TYPE_CHECKING:  # imported where used: a commit with nothing pending needs neither
-    from commitledger.trailers import UsageLine
+    from commitledger.ledger.trailers import UsageLine
 
 PENDING_FILE = "pending.json"
 RECORDED_DIR = "recorded"
@@ -368,8 +368,8 @@ def aggregate(
     the session's, else the agent's busiest model in this window.
     ``groups``, when given, receives the slots behind each (agent, model) line.
     """
-    from commitledger.trailers import UsageLine
-    from commitledger.usage import Usage
+    from commitledger.ledger.trailers import UsageLine
+    from commitledger.ledger.usage import Usage
 
     session_requests: dict[tuple[str, str], list[tuple[float, str]]] = {}
     agent_models: dict[str, dict[str, int]] = {}

@@ -47,10 +47,10 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
-from commitledger import commitmsg
+from commitledger.ledger import commitmsg
 from commitledger.errors import CommitledgerError
-from commitledger.trailers import ai_markers
-from commitledger.usage import COUNT_FIELDS, Usage
+from commitledger.ledger.trailers import ai_markers
+from commitledger.ledger.usage import COUNT_FIELDS, Usage
 
 # Substrings (lower case) any AI marker of trailers.ai_markers needs; a message
 # with none of them skips the regular expressions (most commits of most repos).

@@ -20,7 +20,7 @@ import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Skipped, TestCase
 
-from commitledger.models import Tests
+from commitledger.ledger.models import Tests
 
 MAX_FAILURES_LISTED = 10
 MAX_JUNIT_BYTES = 200 * 1024 * 1024

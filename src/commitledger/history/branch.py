@@ -1,7 +1,7 @@
 """Merged changes of a branch, their later reverts, and what the AI spend bought.
 
 The pipeline: ``walk`` reads the first-parent chain (cached per change, see
-``history_cache``), ``resolve_reverts`` replays every revert claim in
+``history.cache``), ``resolve_reverts`` replays every revert claim in
 history order, and ``summarise`` turns changes inside the window into the
 ``commitledger.history/1`` contract. Only ``walk``, ``fill_lines`` and
 ``load_history`` do I/O; the rest are pure functions over the walked ``Chain``.
@@ -35,13 +35,13 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from commitledger import commitmsg
+from commitledger.ledger import commitmsg
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
-from commitledger.history_cache import Chain, HistoryCache, Segment, facts_version, segments_of
-from commitledger.history_scan import ScanCounter, count_lines, first_parent_until, git_base, scan_segment
-from commitledger.notes import load_notes
-from commitledger.repo_paths import find_repo
+from commitledger.history.cache import Chain, HistoryCache, Segment, facts_version, segments_of
+from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, git_base, scan_segment
+from commitledger.git.notes import load_notes
+from commitledger.git.paths import find_repo
 
 Progress = Callable[[int], None]
 
@@ -504,7 +504,7 @@ class History:
 
     def changes(self, limit: int | None = None) -> Iterator[Any]:
         """``models.Change`` of each change in the window, newest first, then abandoned PRs."""
-        from commitledger.models import Change, Tests, UsageModel
+        from commitledger.ledger.models import Change, Tests, UsageModel
 
         count = 0
         for index in self.in_window:
@@ -558,14 +558,14 @@ class History:
                    "title": f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR"}
 
     def summary_model(self) -> Any:
-        from commitledger.models import HistorySummary
+        from commitledger.ledger.models import HistorySummary
 
         return HistorySummary(**self.summary)
 
     @property
     def result(self) -> Any:
         """The whole ``commitledger.history/1`` object (fine for windows of thousands of changes)."""
-        from commitledger.models import HistoryResult
+        from commitledger.ledger.models import HistoryResult
 
         return HistoryResult(branch=self.branch, since=self.since, until=self.until, changes=list(self.changes()),
                              summary=self.summary_model())

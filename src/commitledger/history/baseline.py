@@ -17,10 +17,10 @@ import statistics
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from commitledger import models
+from commitledger.ledger import models
 from commitledger.config import load_config
-from commitledger.history import load_history
-from commitledger.repo_paths import find_repo
+from commitledger.history.branch import load_history
+from commitledger.git.paths import find_repo
 
 
 def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None = None) -> models.Baseline | None:

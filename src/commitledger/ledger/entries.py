@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from commitledger.errors import CommitledgerError
-from commitledger.trailers import UsageLine, ai_markers, parse_usage_lines
-from commitledger.usage import Usage, sum_usage
+from commitledger.ledger.trailers import UsageLine, ai_markers, parse_usage_lines
+from commitledger.ledger.usage import Usage, sum_usage
 
 _FIELD = "\x1f"
 _RECORD = "\x1e"

@@ -15,7 +15,7 @@ import re
 import zlib
 from pathlib import Path
 
-from commitledger.repo_paths import RepoPaths
+from commitledger.git.paths import RepoPaths
 
 _SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 

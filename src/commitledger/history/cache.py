@@ -1,7 +1,7 @@
 """Per-change facts, stored by runs of the chain in ``<git common dir>/commitledger/cache.sqlite``.
 
 What is cached: the facts of each change (``first_parent..commit``) as
-``history_scan`` read them. They never change for a given commit id, so they
+``history.scan`` read them. They never change for a given commit id, so they
 stay valid forever and for every branch whose chain passes through them.
 Reverts are *not* cached: they depend on the later history of whichever
 branch is read, and resolving them from the cached facts is cheap.
@@ -15,7 +15,7 @@ milliseconds. Titles and full usage counts sit in a second blob, read only
 for the rows a renderer shows.
 
 Line counts are -1 where the scan did not count them (by default it counts
-only AI-assisted changes, see ``history_scan``). Knowing more lines never
+only AI-assisted changes, see ``history.scan``). Knowing more lines never
 makes a row wrong, so a run that needs them (``--lines all``, a change that
 git-ai's notes mark as AI-assisted) counts the missing ones and rewrites
 those segments' columns in place (``update_lines``).
@@ -37,7 +37,7 @@ from array import array
 from pathlib import Path
 from typing import Any, Callable
 
-from commitledger.history_scan import ChangeFacts, RevertRef
+from commitledger.history.scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
 FACTS_VERSION = "5"  # 5: -1 line counts mean "not counted"

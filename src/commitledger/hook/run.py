@@ -2,7 +2,7 @@
 
 Runs on every commit, so it imports no click, pydantic, pygit2 or rich
 (``cli.py`` calls ``run`` directly), reads git's state from files
-(``gitlite``) and the logs through the offset index (``collect``).
+(``git.lite``) and the logs through the offset index (``capture.index``).
 
 prepare-commit-msg, by the source git passes (or the pre-commit framework
 passes as ``PRE_COMMIT_COMMIT_MSG_SOURCE`` / ``PRE_COMMIT_COMMIT_OBJECT_NAME``):
@@ -38,7 +38,7 @@ from commitledger.errors import CommitledgerError
 
 if TYPE_CHECKING:
     from commitledger.config import Config
-    from commitledger.repo_paths import RepoPaths
+    from commitledger.git.paths import RepoPaths
 
 USAGE = (
     "usage: commitledger hook prepare-commit-msg MSGFILE [SOURCE [SHA]] | "
@@ -53,7 +53,7 @@ def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
     strict = False
     try:
-        from commitledger.repo_paths import find_repo
+        from commitledger.git.paths import find_repo
 
         if not argv:
             raise CommitledgerError(USAGE)
@@ -147,7 +147,7 @@ def amend_flag(environ: Mapping[str, str]) -> bool | None:
 
 def _comment_char(paths: RepoPaths, environ: Mapping[str, str]) -> str:
     """``core.commentChar`` (``#`` unless configured; asking git costs a process, so only then)."""
-    from commitledger.repo_paths import RepoPaths
+    from commitledger.git.paths import RepoPaths
 
     assert isinstance(paths, RepoPaths)
     candidates = [paths.common_dir / "config", Path(environ.get("HOME", "~")).expanduser() / ".gitconfig"]
@@ -181,9 +181,11 @@ def _write_message(path: Path, text: str) -> None:
 
 
 def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], environ: Mapping[str, str]) -> int:
-    from commitledger import gitlite, msgedit, window
-    from commitledger.repo_paths import RepoPaths
-    from commitledger.statefiles import StateLock
+    from commitledger.git import lite as gitlite
+    from commitledger.hook import message as msgedit
+    from commitledger.hook import window
+    from commitledger.git.paths import RepoPaths
+    from commitledger.hook.state import StateLock
 
     assert isinstance(paths, RepoPaths)
     msgfile, source, sha = _source_args(args, environ)
@@ -201,7 +203,7 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
                 # copied trailers would count it twice in the ledger.
                 text = _read_message(msgfile)
                 if "usage" in text.lower():
-                    from commitledger import msgedit as edit
+                    from commitledger.hook import message as edit
 
                     stripped = edit.strip_ours(text, _comment_char(paths, environ))
                     if stripped != text:
@@ -209,12 +211,12 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
                 return 0
         else:
             amend = bool(flag)
-        from commitledger.pending import next_commit
+        from commitledger.hook.pending import next_commit
 
         nxt = next_commit(paths, config, environ)  # type: ignore[arg-type]
         if not nxt.lines and not amend:
             return 0  # nothing to write: the common commit pays for no trailer code
-        from commitledger.trailers import format_trailers, merge_lines, parse_usage_lines
+        from commitledger.ledger.trailers import format_trailers, merge_lines, parse_usage_lines
 
         text = _read_message(msgfile)
         comment = _comment_char(paths, environ)
@@ -240,7 +242,7 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
 
 def commit_msg(paths: RepoPaths, args: list[str]) -> int:
     """After the editor: a message that is only our trailers becomes empty again, so git aborts it."""
-    from commitledger import msgedit
+    from commitledger.hook import message as msgedit
 
     if not args:
         raise CommitledgerError("commit-msg needs the commit message file")
@@ -253,9 +255,10 @@ def commit_msg(paths: RepoPaths, args: list[str]) -> int:
 
 
 def post_commit(paths: RepoPaths) -> int:
-    from commitledger import gitlite, window
-    from commitledger.repo_paths import RepoPaths
-    from commitledger.statefiles import StateLock
+    from commitledger.git import lite as gitlite
+    from commitledger.hook import window
+    from commitledger.git.paths import RepoPaths
+    from commitledger.hook.state import StateLock
 
     assert isinstance(paths, RepoPaths)
     state_dir = paths.state_dir

@@ -1,4 +1,4 @@
-"""The GitHub Action's logic: ``python -m commitledger.action_entry``.
+"""The GitHub Action's logic: ``python -m commitledger.github.action``.
 
 ``action.yml`` stays a thin shell (set up Python, install, run this) so that
 everything that can go wrong here runs in the test suite, end to end, against
@@ -80,7 +80,7 @@ class Inputs:
             if get(name).startswith("-"):  # would read as an option of 'commitledger pr'
                 raise CommitledgerError(f"input {name.lower()} must be a revision, not {get(name)!r}")
         fail_on = _split_list(get("FAIL_ON"))
-        from commitledger.signals.policy import SIGNAL_IDS
+        from commitledger.pr.signals.policy import SIGNAL_IDS
 
         unknown = sorted({name.lower() for name in fail_on} - set(SIGNAL_IDS) - {"any", "*"})
         if unknown:
@@ -220,7 +220,7 @@ def _load_event(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _repo(env: Mapping[str, str]) -> str:
-    from commitledger.github import validate_repo
+    from commitledger.github.client import validate_repo
 
     return validate_repo(env.get("GITHUB_REPOSITORY", ""))
 
@@ -228,7 +228,7 @@ def _repo(env: Mapping[str, str]) -> str:
 def load_result(path: Path) -> Any:
     from pydantic import ValidationError
 
-    from commitledger.models import PrResult
+    from commitledger.ledger.models import PrResult
 
     try:
         return PrResult.model_validate_json(path.read_bytes())
@@ -354,7 +354,7 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
             runner.warning("no github-token: the comment is not posted (the job summary has the result)")
             status = "Comment: not posted (no token)."
         else:
-            from commitledger.github import GitHubClient, GitHubError, post_result
+            from commitledger.github.client import GitHubClient, GitHubError, post_result
 
             try:
                 posted = post_result(GitHubClient(inputs.token), repo, number, result, mode=inputs.comment,
@@ -387,7 +387,7 @@ def _apply_policy(runner: Runner, result: Any, inputs: Inputs) -> int:
 
 def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
     """Second phase for fork pull requests: post the first phase's artifact, after the head check."""
-    from commitledger.github import GitHubClient, HeadMoved, check_expected_head, post_result
+    from commitledger.github.client import GitHubClient, HeadMoved, check_expected_head, post_result
 
     run = event.get("workflow_run") or {}
     if run.get("event") not in ("pull_request",):
@@ -506,7 +506,7 @@ def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
 
 def _reverted(runner: Runner, inputs: Inputs, repo: str, before: str, after: str) -> list[str]:
     """Tell each reverted PR's comment; a failure here warns, the push is already recorded."""
-    from commitledger.history import reverts_in_range
+    from commitledger.history.branch import reverts_in_range
 
     changes = [c for c in reverts_in_range(Path.cwd(), before, after) if getattr(c, "pr", None)]
     if not changes:
@@ -514,7 +514,7 @@ def _reverted(runner: Runner, inputs: Inputs, repo: str, before: str, after: str
     if not inputs.token:
         runner.warning("commitledger: no github-token; reverted pull requests are not told")
         return []
-    from commitledger.github import GitHubClient, GitHubError, mark_reverted
+    from commitledger.github.client import GitHubClient, GitHubError, mark_reverted
 
     client = GitHubClient(inputs.token)
     lines = []
@@ -543,7 +543,7 @@ def on_abandoned(runner: Runner, inputs: Inputs, event: dict[str, Any], number: 
     result_path = compute(runner, inputs, base, head, inputs.out_dir / "result.json")
     result = load_result(result_path)
     if inputs.token:
-        from commitledger.github import GitHubClient, GitHubError, find_ours, resolve_bot_login
+        from commitledger.github.client import GitHubClient, GitHubError, find_ours, resolve_bot_login
         from commitledger.render.marker import apply_previous, parse_marker
 
         try:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
 
-from commitledger.gitrepo import FileChange
-from commitledger.models import Lines
+from commitledger.git.repo import FileChange
+from commitledger.ledger.models import Lines
 
 # Prose, not code: a docs-only change needs no tests and has no "cost per line of code".
 DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ".markdown"})

@@ -34,7 +34,7 @@ from radon.metrics import h_visit_ast, mi_compute
 from radon.raw import Module, analyze
 from radon.visitors import ComplexityVisitor, Function
 
-from commitledger.gitrepo import FileChange
+from commitledger.git.repo import FileChange
 
 # Bump when what is stored per blob changes: old rows are then ignored, never misread.
 METRICS_VERSION = 1

@@ -171,7 +171,7 @@ def record_change(repo: Path, rev: str, pr: int | None, result: dict[str, Any] |
     """Attach a merged change's CI facts to its merge or squash commit, keeping abandoned entries there."""
     commit = resolve_commit(repo, rev)
     if pr is None:  # a GitHub merge or squash commit names its PR in the subject
-        from commitledger.commitmsg import pr_number
+        from commitledger.ledger.commitmsg import pr_number
 
         pr = pr_number(_git(repo, "log", "-1", "--format=%B", commit).stdout)
     note = merge_note(read_note(repo, commit), change=change_facts(pr, result, now_iso()))

@@ -220,7 +220,7 @@ def load_prices(
     """Shipped table, then the env-named file, then pyproject overrides (last wins)."""
     env = os.environ if environ is None else environ
     # A plain path, not importlib.resources: that import alone costs the hook ~10 ms.
-    raw = json.loads((Path(__file__).parent / "data" / "prices.json").read_text(encoding="utf-8"))
+    raw = json.loads((Path(__file__).parent.parent / "data" / "prices.json").read_text(encoding="utf-8"))
     models = _ours(raw["models"], 1.0, "the shipped price table")
     aliases = {k.lower(): v for k, v in raw.get("aliases", {}).items()}
     sources = [f"shipped table (prices taken {raw.get('taken', 'unknown')})"]

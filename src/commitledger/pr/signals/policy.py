@@ -14,9 +14,9 @@ from typing import Literal
 from radon.complexity import cc_rank
 from radon.metrics import mi_rank
 
-from commitledger.models import Baseline, Lines, Signal, Tests
-from commitledger.signals.maintainability import FileScore, changed_functions
-from commitledger.usage import Usage
+from commitledger.ledger.models import Baseline, Lines, Signal, Tests
+from commitledger.pr.signals.maintainability import FileScore, changed_functions
+from commitledger.ledger.usage import Usage
 
 SIGNAL_IDS: tuple[str, ...] = ("tests-failed", "maintainability", "complexity", "cost-limit", "no-tests", "cost-per-line")
 Severity = Literal["info", "warning", "error"]

@@ -15,7 +15,7 @@ import pygit2
 from pygit2.enums import DeltaStatus, DiffFind, SortMode
 
 from commitledger.errors import CommitledgerError
-from commitledger.repo_paths import STATE_DIRNAME
+from commitledger.git.paths import STATE_DIRNAME
 
 AI_NOTES_REF = "refs/notes/ai"
 CACHE_FILENAME = "cache.sqlite"

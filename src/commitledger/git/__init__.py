@@ -1,0 +1,2 @@
+"""Git access: the one checked runner (``run``), the hook's fast file reader (``lite``), pygit2
+ranges and blobs (``repo``), repository paths and notes."""

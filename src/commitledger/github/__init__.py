@@ -1,0 +1,1 @@
+"""GitHub: the REST client, the sticky-comment logic and the Action's entry point."""

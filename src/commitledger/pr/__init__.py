@@ -1,0 +1,1 @@
+"""Scoring one change: the analysis (``analysis``) and ``signals/``, one module per signal."""
