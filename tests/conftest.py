@@ -15,9 +15,9 @@ from typing import Iterator
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# CI clones the project with shared/ beside it; the fixtures are data, never copied into the repo.
-SHARED = ROOT.parent / "shared"
-AGENT_LOGS = SHARED / "fixtures" / "agent-logs"
+# Agent-log fixtures in each agent's real format, with their expected totals in the README there.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+AGENT_LOGS = FIXTURES / "agent-logs"
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:

@@ -39,7 +39,7 @@ from conftest import ROOT
 
 CCUSAGE = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ccusage"
 
-pytestmark = pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage is not installed in .ci/node")
+pytestmark = pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage is not installed in .ci/node (.ci/run installs it: npm install --prefix .ci/node ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24)")
 
 _AGENT_VARS = ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "XDG_DATA_HOME", "COPILOT_HOME",
                "COPILOT_OTEL_FILE_EXPORTER_PATH")  # fmt: skip
