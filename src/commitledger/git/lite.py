@@ -28,15 +28,13 @@ def _read(path: Path) -> str | None:
 
 
 def _git(paths: RepoPaths, *args: str) -> str | None:
-    import subprocess  # only on the slow path: its import costs more than reading a loose object
+    """git's answer, or None when git fails: the hook lets the commit through on its own failures."""
+    from commitledger.git.run import GitError, run  # only on the slow path: subprocess costs more than a loose object
 
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=paths.worktree, capture_output=True, text=True, errors="replace", check=False
-        )
-    except OSError:
+        return str(run(paths.worktree, *args).stdout)
+    except GitError:
         return None
-    return proc.stdout if proc.returncode == 0 else None
 
 
 def head_sha(paths: RepoPaths) -> str | None:

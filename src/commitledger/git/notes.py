@@ -19,26 +19,18 @@ newer schema we cannot read is skipped, never fatal.
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from commitledger.errors import CommitledgerError
+from commitledger.git.run import run as _git
 
 NOTES_REF = "refs/notes/commitledger"
 SCHEMA = "commitledger.note/1"
 # Keys of a `commitledger pr --format json` result that the change's note keeps.
 _FROM_PR = ("tests", "maintainability", "signals", "usage", "lines", "commits", "ai_commits", "head", "base",
             "discarded", "discarded_commits")
-
-
-def _git(repo: Path, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, input=input, check=False)
-    if check and proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-        raise CommitledgerError(f"git {args[0]} failed: {detail}")
-    return proc
 
 
 def now_iso() -> str:
@@ -148,7 +140,7 @@ def _checked(data: Any) -> dict[str, Any] | None:
 
 
 def resolve_commit(repo: Path, rev: str) -> str:
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}", check=False)
+    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}", ok=(0, 1))
     sha = proc.stdout.strip()
     if proc.returncode != 0 or not sha:
         raise CommitledgerError(f"unknown revision '{rev}'")
@@ -156,7 +148,7 @@ def resolve_commit(repo: Path, rev: str) -> str:
 
 
 def read_note(repo: Path, commit: str) -> dict[str, Any] | None:
-    proc = _git(repo, "notes", f"--ref={NOTES_REF}", "show", commit, check=False)
+    proc = _git(repo, "notes", f"--ref={NOTES_REF}", "show", commit, ok=(0, 1))  # 1: no note
     if proc.returncode != 0:
         return None
     return parse_note(proc.stdout)
@@ -193,8 +185,8 @@ def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
     Two git processes whatever the number of notes: one lists them, one
     ``cat-file --batch`` reads all their blobs.
     """
-    listing = _git(repo, "notes", f"--ref={NOTES_REF}", "list", check=False)
-    if listing.returncode != 0 or not listing.stdout.strip():
+    listing = _git(repo, "notes", f"--ref={NOTES_REF}", "list")  # an absent ref lists nothing
+    if not listing.stdout.strip():
         return {}
     pairs: list[tuple[str, str]] = []
     for line in listing.stdout.splitlines():
@@ -203,10 +195,7 @@ def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
             pairs.append((parts[0], parts[1]))
     if not pairs:
         return {}
-    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input=("\n".join(b for b, _ in pairs) + "\n").encode(),
-                          capture_output=True, check=False)
-    if proc.returncode != 0:
-        return {}
+    proc = _git(repo, "cat-file", "--batch", input=("\n".join(b for b, _ in pairs) + "\n").encode(), text=False)
     out: dict[str, dict[str, Any]] = {}
     data = proc.stdout
     pos = 0

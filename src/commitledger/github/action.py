@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from commitledger.errors import CommitledgerError
+from commitledger.git.run import GitError, commit_exists, output
+from commitledger.git.run import run as run_git
 
 ZERO_SHA = "0" * 40
 MAX_PUSH_COMMITS = 100
@@ -165,19 +167,6 @@ class Runner:
 
 
 # --- small helpers ---
-
-
-def _git(*args: str, check: bool = True) -> str:
-    proc = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    if check and proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        raise CommitledgerError(f"git {args[0]}: {last}")
-    return proc.stdout.strip()
-
-
-def _known(sha: str) -> bool:
-    return subprocess.run(["git", "cat-file", "-e", f"{sha}^{{commit}}"], capture_output=True,
-                          check=False).returncode == 0
 
 
 def _cli(runner: Runner, *args: str) -> subprocess.CompletedProcess[str]:
@@ -433,19 +422,20 @@ def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
 
 
 def _fetch_notes(runner: Runner) -> None:
-    proc = subprocess.run(["git", "fetch", "--quiet", "origin", f"+{NOTES_REF}:{NOTES_REF}"], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        runner.log("commitledger: no notes on origin yet (or no origin); starting from none")
+    try:
+        run_git(None, "fetch", "--quiet", "origin", f"+{NOTES_REF}:{NOTES_REF}")
+    except GitError as exc:
+        runner.log(f"commitledger: no notes fetched from origin ({exc.detail or exc}); starting from none")
 
 
 def _push_notes(runner: Runner, write_notes: Any) -> bool:
     """Push the notes ref; if someone pushed first, fetch theirs, write ours again, retry."""
     for attempt in range(3):
-        proc = subprocess.run(["git", "push", "--quiet", "origin", NOTES_REF], capture_output=True, text=True,
-                              check=False)
-        if proc.returncode == 0:
+        try:
+            run_git(None, "push", "--quiet", "origin", NOTES_REF)
             return True
+        except GitError as exc:
+            runner.log(f"commitledger: notes push refused ({exc.detail or exc})")
         if attempt < 2:
             _fetch_notes(runner)
             write_notes()
@@ -464,8 +454,8 @@ def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
     if after == ZERO_SHA:
         return 0
     before = str(event.get("before") or "").lower()
-    if before and before != ZERO_SHA and _known(before):
-        listed = _git("rev-list", "--first-parent", "--reverse", f"{before}..{after}").split()
+    if before and before != ZERO_SHA and commit_exists(None, before):
+        listed = output(None, "rev-list", "--first-parent", "--reverse", f"{before}..{after}").split()
     else:
         before = ""
         listed = [after]
@@ -474,7 +464,7 @@ def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
         runner.warning(f"commitledger: {len(listed)} new commits; noting the last {MAX_PUSH_COMMITS}")
 
     result = None
-    parents = _git("rev-list", "--parents", "-n", "1", after).split()[1:]
+    parents = output(None, "rev-list", "--parents", "-n", "1", after).split()[1:]
     result_path = inputs.out_dir / "result.json"
     if parents:
         try:
@@ -536,9 +526,9 @@ def on_abandoned(runner: Runner, inputs: Inputs, event: dict[str, Any], number: 
     repo = _repo(runner.env)
     base = inputs.base or _sha((pr.get("base") or {}).get("sha"), "pull_request.base.sha")
     head = inputs.head or _sha((pr.get("head") or {}).get("sha"), "pull_request.head.sha")
-    if not _known(head):
+    if not commit_exists(None, head):
         # A closed PR's merge ref is gone, its head ref stays: fetch the objects (nothing is checked out).
-        _git("fetch", "--quiet", "--no-tags", "origin", f"+refs/pull/{number}/head:refs/commitledger/pr-{number}")
+        output(None, "fetch", "--quiet", "--no-tags", "origin", f"+refs/pull/{number}/head:refs/commitledger/pr-{number}")
     inputs.out_dir.mkdir(parents=True, exist_ok=True)
     result_path = compute(runner, inputs, base, head, inputs.out_dir / "result.json")
     result = load_result(result_path)
@@ -555,7 +545,7 @@ def on_abandoned(runner: Runner, inputs: Inputs, event: dict[str, Any], number: 
                 result_path.write_text(json.dumps(result.dump()), encoding="utf-8")
         except GitHubError as exc:
             runner.warning(f"commitledger: discarded work of earlier heads is unknown: {exc}")
-    merge_base = _git("merge-base", base, head)
+    merge_base = output(None, "merge-base", base, head)
     runner.outputs.update(outputs_of(result))
 
     def write_notes() -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import email.utils
 import os
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 import requests
 
 from commitledger.errors import CommitledgerError
+from commitledger.git.run import commit_exists, is_ancestor
 
 DEFAULT_API_URL = "https://api.github.com"
 # The login GitHub shows for comments made with the Actions GITHUB_TOKEN. That
@@ -403,20 +403,6 @@ def find_ours(comments: Iterable[Comment], bot_login: str, parse_marker: ParseMa
     return out
 
 
-def _git(repo_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo_path, capture_output=True, text=True, check=False)
-
-
-def commit_known(repo_path: Path, sha: str) -> bool:
-    if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha or ""):
-        return False
-    return _git(repo_path, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0
-
-
-def _is_ancestor(repo_path: Path, older: str, newer: str) -> bool:
-    return _git(repo_path, "merge-base", "--is-ancestor", older, newer).returncode == 0
-
-
 def _timestamp(value: Any) -> float | None:
     if value is None:
         return None
@@ -443,10 +429,10 @@ def head_is_newer(
     """
     if theirs_head == ours_head or theirs_head.startswith(ours_head) or ours_head.startswith(theirs_head):
         return False
-    if commit_known(repo_path, theirs_head) and commit_known(repo_path, ours_head):
-        if _is_ancestor(repo_path, ours_head, theirs_head):
+    if commit_exists(repo_path, theirs_head) and commit_exists(repo_path, ours_head):
+        if is_ancestor(repo_path, ours_head, theirs_head):
             return True
-        if _is_ancestor(repo_path, theirs_head, ours_head):
+        if is_ancestor(repo_path, theirs_head, ours_head):
             return False
     theirs_t, ours_t = _timestamp(theirs_valid_at), _timestamp(ours_valid_at)
     if theirs_t is not None and ours_t is not None:

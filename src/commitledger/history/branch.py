@@ -29,7 +29,6 @@ from __future__ import annotations
 import bisect
 import re
 import statistics
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -39,7 +38,8 @@ from commitledger.ledger import commitmsg
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history.cache import Chain, HistoryCache, Segment, facts_version, segments_of
-from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, git_base, scan_segment
+from commitledger.git.run import run as run_git
+from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
 from commitledger.git.paths import find_repo
 
@@ -81,12 +81,8 @@ def iso(ts: int | float) -> str:
 # --- git edges ----------------------------------------------------------------------------
 
 
-def _run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*git_base(repo), *args], capture_output=True, text=True, check=False)
-
-
 def current_branch(repo: Path) -> str:
-    proc = _run(repo, "symbolic-ref", "--short", "-q", "HEAD")
+    proc = run_git(repo, "symbolic-ref", "--short", "-q", "HEAD", ok=(0, 1), fixed=True)  # 1: detached
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else "HEAD"
 
 
@@ -94,7 +90,8 @@ def resolve_tip(repo: Path, ref: str, *, current: bool = False) -> str:
     """The commit a branch (or any revision) points at; one-line errors for the usual mistakes."""
     if ref.startswith("-"):
         raise CommitledgerError(f"unknown branch '{ref}'")
-    proc = _run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}")
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}", ok=(0, 1),
+                   fixed=True)  # 1: no such commit
     sha = proc.stdout.strip()
     if proc.returncode != 0 or not sha:
         if current or ref == "HEAD":
@@ -105,9 +102,9 @@ def resolve_tip(repo: Path, ref: str, *, current: bool = False) -> str:
 
 def git_ai_commits(repo: Path) -> set[str]:
     """Commits git-ai annotated under ``refs/notes/ai`` (empty when that ref does not exist)."""
-    proc = _run(repo, "notes", "--ref=refs/notes/ai", "list")
-    if proc.returncode != 0:
+    if run_git(repo, "rev-parse", "--verify", "--quiet", "refs/notes/ai", ok=(0, 1)).returncode:
         return set()
+    proc = run_git(repo, "notes", "--ref=refs/notes/ai", "list")
     return {parts[1] for parts in (line.split() for line in proc.stdout.splitlines()) if len(parts) == 2}
 
 
@@ -722,8 +719,10 @@ def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange
     paths = find_repo(repo_path)
     check_not_shallow(paths.common_dir)
     tip = resolve_tip(paths.worktree, new)
-    base = _run(paths.worktree, "rev-parse", "--verify", "--quiet", "--end-of-options", old + "^{commit}").stdout.strip()
-    pushed = set(_run(paths.worktree, "rev-list", "--first-parent", f"{base}..{tip}" if base else tip, "--").stdout.split())
+    base = run_git(paths.worktree, "rev-parse", "--verify", "--quiet", "--end-of-options", old + "^{commit}",
+                   ok=(0, 1)).stdout.strip()  # 1: the old tip is gone (a force-push); read the whole branch
+    pushed = set(run_git(paths.worktree, "rev-list", "--first-parent", f"{base}..{tip}" if base else tip,
+                         "--").stdout.split())
     cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(DEFAULT_TEST_PATTERNS))
     try:
         walked = walk(paths.worktree, tip, None, cache=cache)

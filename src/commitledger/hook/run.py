@@ -163,12 +163,12 @@ def _comment_char(paths: RepoPaths, environ: Mapping[str, str]) -> str:
             continue
     if not configured:
         return "#"
-    import subprocess
+    from commitledger.git.run import GitError, run
 
-    proc = subprocess.run(
-        ["git", "config", "core.commentChar"], cwd=paths.worktree, capture_output=True, text=True, check=False
-    )
-    value = proc.stdout.strip()
+    try:
+        value = str(run(paths.worktree, "config", "core.commentChar", ok=(0, 1)).stdout).strip()  # 1: not set
+    except GitError:
+        return "#"
     return value if value and value != "auto" else "#"
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from commitledger.errors import CommitledgerError
+from commitledger.git.run import GitError
+from commitledger.git.run import run as run_git
 from commitledger.ledger.trailers import UsageLine, ai_markers, parse_usage_lines
 from commitledger.ledger.usage import Usage, sum_usage
 
@@ -41,18 +42,19 @@ class LedgerEntry:
 
 def ledger(worktree: Path, rev: str | None, max_count: int = 20) -> list[LedgerEntry]:
     """Commits of ``rev`` (one commit), a range (every commit in it) or HEAD's latest ``max_count``."""
-    args = ["git", "log", f"--format=%H{_FIELD}%an{_FIELD}%s{_FIELD}%B{_RECORD}"]
+    args = ["log", f"--format=%H{_FIELD}%an{_FIELD}%s{_FIELD}%B{_RECORD}"]
     if rev is None:
         args += [f"--max-count={max_count}", "HEAD"]
     elif ".." in rev:
         args += [rev]
     else:
         args += ["-1", rev]
-    proc = subprocess.run(args + ["--"], cwd=worktree, capture_output=True, text=True, errors="replace", check=False)
-    if proc.returncode != 0:
-        if rev is None and "does not have any commits" in proc.stderr:
+    try:
+        proc = run_git(worktree, *args, "--", fixed=True)
+    except GitError as exc:
+        if rev is None and "does not have any commits" in exc.detail:
             return []
-        raise CommitledgerError(f"cannot read commits {rev or 'HEAD'!r}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'git log failed'}")
+        raise CommitledgerError(f"cannot read commits {rev or 'HEAD'!r}: {exc.detail or exc}") from None
     out: list[LedgerEntry] = []
     for record in proc.stdout.split(_RECORD):
         record = record.lstrip("\n")
