@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 from commitledger.errors import CommitledgerError
-from commitledger.github.client import add_reverted_line, reverted_line
+from commitledger.github.comment import add_reverted_line, reverted_line
 from conftest import commit_file, git, run_cli
 from fake_github import BOT, FakeGitHub
 

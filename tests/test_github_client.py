@@ -10,19 +10,8 @@ import pytest
 
 from commitledger.errors import CommitledgerError
 from commitledger.render.marker import parse_marker as parse
-from commitledger.github.client import (
-    GitHubClient,
-    GitHubError,
-    Plan,
-    RetryPolicy,
-    comparable,
-    find_ours,
-    head_is_newer,
-    plan,
-    publish,
-    resolve_bot_login,
-    validate_repo,
-)
+from commitledger.github.client import GitHubClient, GitHubError, RetryPolicy, resolve_bot_login, validate_repo
+from commitledger.github.comment import Plan, comparable, find_ours, head_is_newer, plan, publish
 from conftest import commit_file, git
 from fake_github import BOT, FakeGitHub
 

@@ -90,7 +90,8 @@ def github() -> None:
 def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: str, comment_when: str | None,
          expected_head: str | None, head_repo: str | None, bot_login: str | None) -> None:
     """Post RESULT as the pull request's one commitledger comment (created, updated or left alone)."""
-    from commitledger.github.client import GitHubClient, check_expected_head, post_result, validate_repo
+    from commitledger.github.client import GitHubClient, validate_repo
+    from commitledger.github.comment import check_expected_head, post_result
 
     result = _load_result(result_path)
     repo = validate_repo(repo)
@@ -118,7 +119,8 @@ def post(result_path: Path, repo: str | None, pr: int, token: str | None, mode: 
 def mark_reverted_cmd(repo: str | None, pr: int, reverted_by: str, reverted_at: str, ai_cost_usd: float | None,
                       token: str | None, bot_login: str | None) -> None:
     """Add a 'Reverted' line to the PR's comment (idempotent: once per reverting commit)."""
-    from commitledger.github.client import GitHubClient, mark_reverted, validate_repo
+    from commitledger.github.client import GitHubClient, validate_repo
+    from commitledger.github.comment import mark_reverted
 
     repo = validate_repo(repo)
     outcome = mark_reverted(GitHubClient(token or ""), repo, pr, reverted_by=reverted_by.strip().lower(),

@@ -343,7 +343,8 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
             runner.warning("no github-token: the comment is not posted (the job summary has the result)")
             status = "Comment: not posted (no token)."
         else:
-            from commitledger.github.client import GitHubClient, GitHubError, post_result
+            from commitledger.github.client import GitHubClient, GitHubError
+            from commitledger.github.comment import post_result
 
             try:
                 posted = post_result(GitHubClient(inputs.token), repo, number, result, mode=inputs.comment,
@@ -376,7 +377,8 @@ def _apply_policy(runner: Runner, result: Any, inputs: Inputs) -> int:
 
 def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
     """Second phase for fork pull requests: post the first phase's artifact, after the head check."""
-    from commitledger.github.client import GitHubClient, HeadMoved, check_expected_head, post_result
+    from commitledger.github.client import GitHubClient
+    from commitledger.github.comment import HeadMoved, check_expected_head, post_result
 
     run = event.get("workflow_run") or {}
     if run.get("event") not in ("pull_request",):
@@ -504,7 +506,8 @@ def _reverted(runner: Runner, inputs: Inputs, repo: str, before: str, after: str
     if not inputs.token:
         runner.warning("commitledger: no github-token; reverted pull requests are not told")
         return []
-    from commitledger.github.client import GitHubClient, GitHubError, mark_reverted
+    from commitledger.github.client import GitHubClient, GitHubError
+    from commitledger.github.comment import mark_reverted
 
     client = GitHubClient(inputs.token)
     lines = []
@@ -533,7 +536,8 @@ def on_abandoned(runner: Runner, inputs: Inputs, event: dict[str, Any], number: 
     result_path = compute(runner, inputs, base, head, inputs.out_dir / "result.json")
     result = load_result(result_path)
     if inputs.token:
-        from commitledger.github.client import GitHubClient, GitHubError, find_ours, resolve_bot_login
+        from commitledger.github.client import GitHubClient, GitHubError, resolve_bot_login
+        from commitledger.github.comment import find_ours
         from commitledger.render.marker import apply_previous, parse_marker
 
         try:

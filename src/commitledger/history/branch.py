@@ -1,7 +1,7 @@
 """Merged changes of a branch, their later reverts, and what the AI spend bought.
 
 The pipeline: ``walk`` reads the first-parent chain (cached per change, see
-``history.cache``), ``resolve_reverts`` replays every revert claim in
+``history.cache``), ``resolve_reverts`` (``history.reverts``) replays every revert claim in
 history order, and ``summarise`` turns changes inside the window into the
 ``commitledger.history/1`` contract. Only ``walk``, ``fill_lines`` and
 ``load_history`` do I/O; the rest are pure functions over the walked ``Chain``.
@@ -26,7 +26,6 @@ Definitions (README, DESIGN.md):
 
 from __future__ import annotations
 
-import bisect
 import re
 import statistics
 from dataclasses import dataclass
@@ -34,10 +33,10 @@ from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from commitledger.ledger import commitmsg
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history.cache import Chain, HistoryCache, Segment, facts_version, segments_of
+from commitledger.history.reverts import RevertState, final_states, locate, resolve_reverts
 from commitledger.git.run import run as run_git
 from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
@@ -244,193 +243,6 @@ def fill_lines(
     if counter is not None:
         counter.lines_filled += len(missing)
     return len(missing)
-
-
-# --- reverts ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RevertEvent:
-    """Change ``reverter`` (chain index) undoes (odd parity) or re-lands (even) change ``target``."""
-
-    reverter: int
-    by: str  # the commit whose message says so
-    target: int
-    parity: int
-
-    @property
-    def reverts(self) -> bool:
-        return self.parity % 2 == 1
-
-
-class Positions:
-    """Where commit ids sit in the chain: built once, on first need (most runs resolve nothing)."""
-
-    def __init__(self, chain: Chain) -> None:
-        self.chain = chain
-        self._exact: dict[bytes, int] | None = None
-        self._ordered: list[str] | None = None
-
-    def exact(self, sha: str) -> int | None:
-        if self._exact is None:
-            raw = bytes(self.chain.sha)
-            self._exact = {raw[i * 20 : i * 20 + 20]: i for i in range(len(self.chain))}
-        try:
-            return self._exact.get(bytes.fromhex(sha)) if len(sha) == 40 else None
-        except ValueError:
-            return None
-
-    def prefix(self, ref: str) -> int | None:
-        """The chain commit a unique abbreviation names."""
-        if self._ordered is None:
-            raw = bytes(self.chain.sha)
-            self._ordered = sorted(raw[i * 20 : i * 20 + 20].hex() for i in range(len(self.chain)))
-        at = bisect.bisect_left(self._ordered, ref)
-        if at < len(self._ordered) and self._ordered[at].startswith(ref) and not (
-            at + 1 < len(self._ordered) and self._ordered[at + 1].startswith(ref)
-        ):
-            return self.exact(self._ordered[at])
-        return None
-
-
-def locate(chain: Chain, shas: set[str], positions: Positions | None = None) -> dict[str, int]:
-    """Chain index of the change containing each (possibly abbreviated) commit id.
-
-    Chain commits are matched first (exact, then by unique prefix); only ids
-    still unknown make us read the side commits of merge changes, once, each
-    checked against the wanted ids by set lookups per prefix length.
-    """
-    if not shas:
-        return {}
-    positions = positions or Positions(chain)
-    found: dict[str, int] = {}
-    for ref in shas:
-        at = positions.exact(ref) if len(ref) == 40 else positions.prefix(ref) if len(ref) >= 4 else None
-        if at is not None:
-            found[ref] = at
-    missing = shas - found.keys()
-    if missing:
-        lengths = sorted({len(ref) for ref in missing})
-        for i in range(len(chain)):
-            if chain.commits[i] <= 1:
-                continue
-            text = chain.side(i).hex()
-            for start in range(0, len(text), 40):
-                commit = text[start : start + 40]
-                for length in lengths:
-                    key = commit[:length]
-                    if key in missing:
-                        found[key] = i
-                        missing.discard(key)
-            if not missing:
-                break
-    return found
-
-
-def _normal_title(title: str) -> str:
-    cut = title.rfind(" (#")
-    return (title[:cut] if cut > 0 and title.endswith(")") else title).strip()
-
-
-def resolve_reverts(chain: Chain) -> list[RevertEvent]:
-    """Every revert and re-land, oldest first, each resolved to the original change it affects.
-
-    A claim names a commit (``This reverts commit <sha>``) or a PR
-    (``Reverts owner/repo#N``). When the named change is itself a revert,
-    the claim flips parity and goes on to what that one reverted: reverting
-    a revert re-lands, reverting a re-land reverts again. With no resolvable
-    claim, a ``Revert "…"``/``Reapply "…"`` subject falls back to the PR
-    number or title it wraps.
-    """
-    candidates = sorted(chain.sparse, reverse=True)  # oldest first
-    if not candidates:
-        return []
-    refs = {i: chain.reverts(i) or [] for i in candidates}
-    positions = Positions(chain)
-    # Claims the scan resolved carry their owner; only the others need a search.
-    located = locate(chain, {r.sha for claims in refs.values() for r in claims if r.sha and not r.owner}, positions)
-    for claims in refs.values():
-        for r in claims:
-            if r.sha and r.owner:
-                at = positions.exact(r.owner)
-                if at is not None:
-                    located[r.sha] = at
-    by_pr: dict[int, list[int]] | None = None
-    by_title: dict[str, list[int]] | None = None
-
-    def prs() -> dict[int, list[int]]:
-        nonlocal by_pr
-        if by_pr is None:
-            by_pr = {}
-            numbers = chain.pr
-            for index in range(len(chain) - 1, -1, -1):  # oldest first: lists descend
-                if numbers[index] >= 0:
-                    by_pr.setdefault(numbers[index], []).append(index)
-        return by_pr
-
-    def titles() -> dict[str, list[int]]:
-        nonlocal by_title
-        if by_title is None:
-            by_title = {}
-            for index in range(len(chain) - 1, -1, -1):
-                if chain.depth[index] == 0:
-                    by_title.setdefault(_normal_title(chain.title(index)), []).append(index)
-        return by_title
-
-    def newest_before(indices: list[int] | None, index: int) -> int | None:
-        # indices descend (oldest first); the newest older one is the last index greater than `index`
-        best = None
-        for candidate in indices or ():
-            if candidate > index:
-                best = candidate
-            else:
-                break
-        return best
-
-    resolved: dict[int, tuple[int, int]] = {}  # reverter -> (original change, parity)
-    events: list[RevertEvent] = []
-    for index in candidates:
-        claims: list[tuple[str, int, int]] = []  # (by, target, parity to target)
-        for ref in refs[index]:
-            target = located.get(ref.sha) if ref.sha else newest_before(prs().get(ref.pr or -1), index)
-            if target is not None and target > index:
-                claims.append((ref.by, target, 1))
-        inner = chain.sparse[index][1]
-        depth = chain.depth[index]
-        if not claims and depth > 0 and inner:
-            wrapped_pr = commitmsg.pr_number(inner)
-            target = newest_before(prs().get(wrapped_pr), index) if wrapped_pr is not None else None
-            if target is None:
-                target = newest_before(titles().get(_normal_title(inner)), index)
-            if target is not None and chain.depth[target] == 0:
-                claims.append((chain.sha_at(index), target, depth))
-        for by, target, parity in dict.fromkeys(claims):
-            seen = {index}
-            while target in resolved and target not in seen:
-                seen.add(target)
-                target, extra = resolved[target]
-                parity += extra
-            resolved.setdefault(index, (target, parity))
-            events.append(RevertEvent(index, by, target, parity))
-    return events
-
-
-@dataclass(frozen=True, slots=True)
-class RevertState:
-    by: str
-    at: int  # when the reverting change reached the branch
-    reverter: int
-
-
-def final_states(chain: Chain, events: list[RevertEvent]) -> dict[int, RevertState]:
-    """Which changes stay reverted at the tip (a later re-land clears the revert)."""
-    state: dict[int, RevertState] = {}
-    for event in events:
-        if event.reverts:
-            state[event.target] = RevertState(event.by, chain.time[event.reverter], event.reverter)
-        else:
-            state.pop(event.target, None)
-    return state
 
 
 # --- abandoned PRs from notes -------------------------------------------------------------
