@@ -215,16 +215,10 @@ def _repo(env: Mapping[str, str]) -> str:
 
 
 def load_result(path: Path) -> Any:
-    from pydantic import ValidationError
+    """The result file, validated (ledger/models.py): in workflow_run it comes from a fork's job."""
+    from commitledger.ledger.models import load_pr_result
 
-    from commitledger.ledger.models import PrResult
-
-    try:
-        return PrResult.model_validate_json(path.read_bytes())
-    except OSError:
-        raise CommitledgerError(f"cannot read the result file {path}") from None
-    except ValidationError as exc:
-        raise CommitledgerError(f"{path} is not a commitledger.pr/1 result ({exc.error_count()} problems)") from None
+    return load_pr_result(path)
 
 
 def compute(runner: Runner, inputs: Inputs, base: str, head: str, out: Path) -> Path:
