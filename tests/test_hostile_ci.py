@@ -10,9 +10,12 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +25,8 @@ from commitledger.errors import CommitledgerError
 from commitledger.github.action import load_result
 from commitledger.render.markdown import render_comment
 from commitledger.render.marker import parse_marker
-from conftest import run_cli
+from conftest import ROOT, commit_file, run_cli
+from fake_github import BOT, FakeGitHub
 from test_render_comment import ALLOWED_TAGS, HEAD, sample_result, to_html
 
 # --- item 1: a result file is validated, then every string is escaped ---
@@ -251,3 +255,160 @@ def test_every_string_field_hostile_is_refused_or_inert(constrained: dict[str, s
         body = render_comment(result)
     assert_same_structure(body)
     assert not math.isnan(result.usage.cost_usd or 0.0)
+
+
+# --- item 9: concurrent `github post` runs leave exactly one comment ---
+
+REPO = "octo/widgets"
+TOKEN = "ghs_RaceTOKENvalue0000000000"
+USAGE_LINE = ("AI-Usage: agent=codex model=gpt-5-codex sessions=1 prompts=1 requests=6 tool_calls=5 "
+              "input=100 output=2210 cache_read=0 cache_write=0 cost_usd=0.2000")
+
+
+@pytest.fixture
+def gh() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as server:
+        server.add_token(TOKEN)
+        yield server
+
+
+def gh_env(gh: FakeGitHub, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update({"GITHUB_API_URL": gh.url, "GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": REPO,
+                "COMMITLEDGER_RETRY_SCALE": "0.001", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
+    env.update(extra)
+    return env
+
+
+def a_result(repo: Path, out: Path) -> tuple[str, Path]:
+    base = commit_file(repo, "a.py", "x = 1\n", "base")
+    head = commit_file(repo, "a.py", "x = 2\n", "change\n\n" + USAGE_LINE)
+    proc = run_cli("pr", "--base", base, "--head", head, "--format", "json", "--output", str(out), cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    return head, out
+
+
+@pytest.mark.parametrize("runs", [2, 4, 8])
+def test_concurrent_posts_leave_one_comment(repo: Path, tmp_path: Path, gh: FakeGitHub, runs: int) -> None:
+    head, result = a_result(repo, tmp_path / "r.json")
+    gh.add_pull(REPO, 3, head=head)
+    # Every run's first listing is answered only once all have listed: each sees no comment and creates one.
+    gh.gather("GET", f"/repos/{REPO}/issues/3/comments", runs)
+    procs = [subprocess.Popen([sys.executable, "-m", "commitledger", "github", "post", "--result", str(result),
+                               "--pr", "3"], cwd=repo, env=gh_env(gh), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(runs)]
+    outcomes = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outcomes
+    comments = gh.comments_of(REPO, 3)
+    assert len(comments) == 1, [c["id"] for c in comments]
+    assert f"head={head}" in comments[0]["body"]
+    creates = [w for w in gh.writes() if w.method == "POST"]
+    assert len(creates) == runs  # the race did happen
+    assert comments[0]["id"] == 1001  # the oldest (the server's first id) is the one kept
+
+
+def test_duplicates_keep_the_oldest_and_a_newer_head_is_not_overwritten(repo: Path, tmp_path: Path,
+                                                                       gh: FakeGitHub) -> None:
+    from commitledger.github.client import GitHubClient, RetryPolicy
+    from commitledger.github.comment import collapse_duplicates
+    from commitledger.render.marker import parse_marker as parse
+
+    old = commit_file(repo, "a.txt", "1", "one")
+    new = commit_file(repo, "a.txt", "2", "two")
+    gh.add_pull(REPO, 5, head=new)
+    oldest = gh.add_comment(REPO, 5, f"<!-- commitledger:v1 head={new} -->\nnewer figures")
+    mine = gh.add_comment(REPO, 5, f"<!-- commitledger:v1 head={old} -->\nmine")
+    other = gh.add_comment(REPO, 5, f"<!-- commitledger:v1 head={old} -->\nanother run")
+    client = GitHubClient(TOKEN, api_url=gh.url, retry=RetryPolicy(scale=0.001))
+    from commitledger.github.client import Comment
+    from commitledger.github.comment import head_is_newer
+
+    outcome = collapse_duplicates(client, REPO, 5, mine["body"], Comment(mine["id"], mine["body"], BOT), BOT, parse,
+                                  lambda m: head_is_newer(repo, m.head, old))
+    assert outcome.action == "newer-exists" and outcome.comment_id == oldest["id"]
+    assert [c["id"] for c in gh.comments_of(REPO, 5)] == [oldest["id"]]
+    assert gh.comments_of(REPO, 5)[0]["body"].endswith("newer figures")
+    assert other["id"] not in [c["id"] for c in gh.comments_of(REPO, 5)]
+    assert client.delete_comment(REPO, other["id"]) is False  # already gone: not an error
+
+
+def test_example_workflows_have_concurrency_groups() -> None:
+    import yaml
+
+    files = sorted((ROOT / "action").glob("*.yml")) + sorted((ROOT / ".github" / "workflows").glob("commitledger.yml"))
+    assert files
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "jobs" not in data:
+            continue
+        groups = [data.get("concurrency")] + [job.get("concurrency") for job in data["jobs"].values()]
+        assert any(groups), f"{path.name} has no concurrency group"
+
+
+# --- item 10: a total deadline per request, a cap on every body ---
+
+
+def fast_client(gh: FakeGitHub, **kw: Any) -> Any:
+    from commitledger.github.client import GitHubClient, RetryPolicy
+
+    return GitHubClient(TOKEN, api_url=gh.url, retry=RetryPolicy(attempts=3, scale=0.001), **kw)
+
+
+def test_a_dripping_server_is_cut_off_at_the_deadline(gh: FakeGitHub) -> None:
+    from commitledger.github.client import GitHubError
+
+    gh.add_pull(REPO, 7, head="a" * 40)
+    # One byte a second: each read is well within the 30 s read timeout, the whole answer takes 30 s.
+    gh.fault("GET", f"/repos/{REPO}/issues/7/comments", 200, body="[" + " " * 28 + "]", drip=1.0, max_seconds=40)
+    started = time.monotonic()
+    with pytest.raises(GitHubError) as err:
+        fast_client(gh, deadline=2.0).list_comments(REPO, 7)
+    elapsed = time.monotonic() - started
+    assert elapsed < 4.0, elapsed
+    assert "within 2s" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_github_post_with_a_dripping_server_stops_at_the_deadline(repo: Path, tmp_path: Path, gh: FakeGitHub) -> None:
+    head, result = a_result(repo, tmp_path / "r.json")
+    gh.add_pull(REPO, 3, head=head)
+    gh.fault("GET", f"/repos/{REPO}/issues/3/comments", 200, body="[" + " " * 60 + "]", drip=3.0, max_seconds=60)
+    started = time.monotonic()
+    proc = run_cli("github", "post", "--result", str(result), "--pr", "3", cwd=repo,
+                   env=gh_env(gh, COMMITLEDGER_HTTP_DEADLINE="4"))
+    elapsed = time.monotonic() - started
+    assert proc.returncode != 0 and elapsed < 15, (elapsed, proc.stderr)
+    assert "within 4s" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert TOKEN not in proc.stderr
+
+
+def test_an_endless_body_is_one_line_not_memory_error(gh: FakeGitHub) -> None:
+    from commitledger.github.client import MAX_BODY_BYTES, GitHubError
+
+    gh.add_pull(REPO, 7, head="a" * 40)
+    gh.fault("GET", f"/repos/{REPO}/issues/7/comments", 200, endless=True, max_seconds=3)
+    with pytest.raises(GitHubError) as err:
+        fast_client(gh).list_comments(REPO, 7)
+    assert f"{MAX_BODY_BYTES:,}-byte cap" in str(err.value) and "\n" not in str(err.value)
+    assert len([r for r in gh.requests if r.method == "GET"]) == 1  # a cut-off answer is not asked again
+
+
+def test_a_declared_huge_body_is_refused_before_reading(gh: FakeGitHub) -> None:
+    from commitledger.github.client import GitHubError
+
+    gh.add_pull(REPO, 7, head="a" * 40)
+    gh.fault("GET", f"/repos/{REPO}/pulls/7", 200, body="{}", headers={"Content-Length": str(10 ** 12)})
+    started = time.monotonic()
+    with pytest.raises(GitHubError, match="cap"):
+        fast_client(gh, deadline=5.0).get_pull(REPO, 7)
+    assert time.monotonic() - started < 3
+
+
+def test_redirect_to_another_host_is_not_followed(gh: FakeGitHub) -> None:
+    from commitledger.github.client import GitHubError
+
+    gh.add_pull(REPO, 7, head="a" * 40)
+    gh.fault("GET", f"/repos/{REPO}/pulls/7", 301, headers={"Location": "http://127.0.0.2:9/steal"})
+    with pytest.raises(GitHubError, match="another host"):
+        fast_client(gh).get_pull(REPO, 7)
+    gh.fault("GET", f"/repos/{REPO}/pulls/7", 301, headers={"Location": f"{gh.url}/repos/{REPO}/pulls/7?renamed=1"})
+    assert fast_client(gh).get_pull(REPO, 7).head_sha == "a" * 40  # same host: followed, token kept
