@@ -412,3 +412,27 @@ def test_redirect_to_another_host_is_not_followed(gh: FakeGitHub) -> None:
         fast_client(gh).get_pull(REPO, 7)
     gh.fault("GET", f"/repos/{REPO}/pulls/7", 301, headers={"Location": f"{gh.url}/repos/{REPO}/pulls/7?renamed=1"})
     assert fast_client(gh).get_pull(REPO, 7).head_sha == "a" * 40  # same host: followed, token kept
+
+
+# --- item 11: deeply nested JUnit suites are a per-file warning ---
+
+
+def nested_junit(depth: int, cases: str) -> str:
+    return ('<?xml version="1.0"?>\n<testsuites>' + "<testsuite name='s'>" * depth + cases
+            + "</testsuite>" * depth + "</testsuites>\n")
+
+
+def test_deeply_nested_junit_is_a_warning_not_a_crash(repo: Path, tmp_path: Path) -> None:
+    base = commit_file(repo, "a.py", "x = 1\n", "base")
+    head = commit_file(repo, "a.py", "x = 2\n", "change")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "deep.xml").write_text(nested_junit(3000, "<testcase name='t' classname='c'><failure/></testcase>"))
+    (reports / "good.xml").write_text(nested_junit(3, "<testcase name='ok' classname='c'/>" * 2))
+    proc = run_cli("pr", "--base", base, "--head", head, "--format", "json", "--junit", str(reports / "*.xml"),
+                   cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "RecursionError" not in proc.stderr and "internal error" not in proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["tests"]["passed"] == 2 and result["tests"]["failed"] == 0 and result["tests"]["files"] == 1
+    assert any("deep.xml skipped: elements nested more than" in w for w in result["warnings"])
