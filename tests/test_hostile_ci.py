@@ -436,3 +436,56 @@ def test_deeply_nested_junit_is_a_warning_not_a_crash(repo: Path, tmp_path: Path
     result = json.loads(proc.stdout)
     assert result["tests"]["passed"] == 2 and result["tests"]["failed"] == 0 and result["tests"]["files"] == 1
     assert any("deep.xml skipped: elements nested more than" in w for w in result["warnings"])
+
+
+# --- item 16: configuration mistakes are one-line errors ---
+
+BAD_CONFIG = [
+    ('[tool.commitledger]\nfail_on = ["tests-faild"]\n', ("pr",), "unknown signal 'tests-faild'"),
+    ("tool = 5  # commitledger\n", ("pr",), "[tool] in pyproject.toml must be a table"),
+    ("[tool.commitledger]\nbaseline_days = 100000000000\n", ("pr",), "baseline_days must be at most"),
+    ("[tool.commitledger]\nbaseline_days = 1000000\n", ("pr",), "baseline_days must be at most"),
+    ("[tool.commitledger]\nmi_drop = nan\n", ("pr",), "mi_drop must be a finite number"),
+    ('[tool.commitledger.prices.foo]\ninput = 1\noutput = 2\nlong_context = {threshold = "big", input = 2, output = 3}\n',
+     ("doctor",), "'threshold' must be a number of tokens"),
+    ("", ("pr", "--baseline-days", "100000000000"), "--baseline-days must be at most"),
+    ("", ("pr", "--fail-on", "tests-faild"), "unknown signal 'tests-faild' for --fail-on"),
+    ("", ("history", "--since", "99999y"), "'99999y' reaches back before the year 1"),
+]
+
+
+@pytest.fixture
+def two_commits(repo: Path) -> Path:
+    commit_file(repo, "a.py", "x = 1\n", "one")
+    commit_file(repo, "a.py", "x = 2\n", "two")
+    return repo
+
+
+@pytest.mark.parametrize(("pyproject", "args", "expected"), BAD_CONFIG, ids=[e for _, _, e in BAD_CONFIG])
+def test_bad_configuration_is_one_line(two_commits: Path, pyproject: str, args: tuple[str, ...], expected: str) -> None:
+    if pyproject:
+        (two_commits / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    if args[0] == "pr":
+        args = (*args, "--base", "HEAD~1")
+    proc = run_cli(*args, cwd=two_commits)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert expected in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "internal error" not in proc.stderr
+
+
+def test_fail_on_any_and_case_are_understood(two_commits: Path) -> None:
+    """ "any" (every signal but info) is a known name in the config too, and it fails the run."""
+    (two_commits / "pyproject.toml").write_text('[tool.commitledger]\nfail_on = ["any"]\nmax_cost_usd = 0.5\n')
+    commit_file(two_commits, "a.py", "x = 3\n", "spend\n\n" + USAGE_LINE.replace("cost_usd=0.2000", "cost_usd=0.9000"))
+    proc = run_cli("pr", "--base", "HEAD~2", "--format", "json", cwd=two_commits)
+    assert proc.returncode == 1 and "cost-limit" in proc.stderr, proc.stderr
+    proc = run_cli("pr", "--base", "HEAD~2", "--format", "json", "--fail-on", "Cost-Limit", cwd=two_commits)
+    assert proc.returncode == 1 and "cost-limit" in proc.stderr, proc.stderr
+
+
+def test_action_input_fail_on_unknown_is_refused() -> None:
+    from commitledger.github.action import Inputs
+
+    with pytest.raises(CommitledgerError, match="unknown signal 'tests-faild'"):
+        Inputs.from_env({"INPUT_FAIL_ON": "tests-failed, tests-faild"})
+    assert Inputs.from_env({"INPUT_FAIL_ON": "tests-failed\nany"}).fail_on == ["tests-failed", "any"]

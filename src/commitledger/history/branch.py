@@ -61,7 +61,10 @@ def parse_when(text: str, now: datetime, *, end_of_day: bool = False) -> datetim
     value = text.strip().lower()
     match = _RELATIVE.match(value)
     if match:
-        return now - timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+        try:
+            return now - timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+        except OverflowError:  # 99999y: before year 1, which no date can hold
+            raise CommitledgerError(f"'{text}' reaches back before the year 1: use a shorter span") from None
     try:
         if len(value) == 10:
             day = datetime.strptime(value, "%Y-%m-%d").date()

@@ -156,9 +156,23 @@ def _ours(models: Mapping[str, Any], scale: float, origin: str) -> dict[str, Mod
         where = f"{name!r} in {origin}"
         long = entry.get("long_context")
         long_rates = _rates(long, scale, where + " (long_context)") if isinstance(long, Mapping) else None
-        threshold = int(long["threshold"]) if isinstance(long, Mapping) and "threshold" in long else None
+        threshold = _threshold(long["threshold"], where) if isinstance(long, Mapping) and "threshold" in long else None
         out[normalise_model(name)] = ModelPrice(_rates(entry, scale, where), long_rates, threshold)
     return out
+
+
+def _threshold(value: Any, where: str) -> int:
+    """A long-context threshold: a whole number of prompt tokens, or a one-line error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise CommitledgerError(f"price entry {where}: long_context 'threshold' must be a number of tokens")
+    try:
+        number = float(value)
+    except ValueError:
+        raise CommitledgerError(f"price entry {where}: long_context 'threshold' must be a number of tokens, "
+                                f"not {str(value)[:20]!r}") from None
+    if not (0 <= number < 1e12) or number != int(number):
+        raise CommitledgerError(f"price entry {where}: long_context 'threshold' must be a whole number of tokens")
+    return int(number)
 
 
 def _litellm(data: Mapping[str, Any]) -> dict[str, ModelPrice]:
