@@ -489,3 +489,107 @@ def test_action_input_fail_on_unknown_is_refused() -> None:
     with pytest.raises(CommitledgerError, match="unknown signal 'tests-faild'"):
         Inputs.from_env({"INPUT_FAIL_ON": "tests-failed, tests-faild"})
     assert Inputs.from_env({"INPUT_FAIL_ON": "tests-failed\nany"}).fail_on == ["tests-failed", "any"]
+
+
+# --- item 15: no control sequence reaches a terminal, no formula a spreadsheet ---
+
+EVIL_SUBJECT = ("Fix \x1b[2J\x1b]8;;https://evil.example\x07click\x1b]8;;\x07 \x1b]52;c;cHduZWQ=\x07"
+                "\x9b31m red \u202eevil\u202c \x08\x01done")
+
+
+def run_on_tty(args: list[str], cwd: Path) -> str:
+    """The CLI with a pseudo-terminal as stdout (click and rich behave as for a person at a terminal).
+
+    stderr is not the terminal: the history spinner's own cursor controls would be there.
+    """
+    import pty
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-m", "commitledger", *args], cwd=cwd, stdout=slave, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def assert_no_control(text: str, *, allow_style: bool = False) -> None:
+    if allow_style:  # rich's own colours (ESC [ ... m) are ours; strip them and nothing may remain
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    bad = sorted({hex(ord(c)) for c in text if (ord(c) < 32 and c not in "\t\n\r") or 0x7f <= ord(c) <= 0x9f
+                  or c in "\u202e\u202c"})
+    assert not bad, bad
+
+
+@pytest.fixture
+def evil_repo(repo: Path) -> Path:
+    commit_file(repo, "a.py", "x = 1\n", "base")
+    commit_file(repo, "a.py", "x = 2\n", EVIL_SUBJECT + "\n\n" + USAGE_LINE)
+    commit_file(repo, "a.py", "x = 3\n", '=HYPERLINK("https://evil.example","x")')
+    commit_file(repo, "a.py", "x = 4\n", "@SUM(1+1)")
+    commit_file(repo, "a.py", "x = 5\n", "-2+3 fix")
+    commit_file(repo, "a.py", "x = 6\n", "+cmd|' /C calc'!A0")
+    return repo
+
+
+def test_show_strips_control_sequences_on_a_terminal(evil_repo: Path) -> None:
+    out = run_on_tty(["show", "HEAD~4"], evil_repo)
+    assert "click" in out and "done" in out  # the text is still there
+    assert_no_control(out)
+
+
+def test_history_table_strips_control_sequences_on_a_terminal(evil_repo: Path) -> None:
+    out = run_on_tty(["history", "--since", "all", "--no-cache"], evil_repo)
+    assert "click" in out
+    assert "]8;;" in out or "8;;" in out  # what remains of the sequence is inert text
+    assert_no_control(out, allow_style=True)
+
+
+def test_history_csv_neutralises_formulas(evil_repo: Path) -> None:
+    import csv as csv_module
+    import io
+
+    proc = run_cli("history", "--since", "all", "--format", "csv", "--no-cache", cwd=evil_repo)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv_module.DictReader(io.StringIO(proc.stdout)))
+    titles = {row["title"] for row in rows}
+    assert "'=HYPERLINK(\"https://evil.example\",\"x\")" in titles
+    assert "'@SUM(1+1)" in titles and "'-2+3 fix" in titles and "'+cmd|' /C calc'!A0" in titles
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert_no_control(proc.stdout)
+
+
+def test_csv_cell_and_terminal_text_units() -> None:
+    from commitledger.render.text import csv_cell, terminal_text
+
+    assert csv_cell("=1+1") == "'=1+1" and csv_cell("\t=1") == "' =1" and csv_cell("\r=1") == "'=1"
+    assert csv_cell("plain") == "plain" and csv_cell(5) == 5 and csv_cell(None) is None
+    assert csv_cell("-") == "'-" and csv_cell("a=b") == "a=b"
+    assert terminal_text("a\x1b[31mb\x9bc\td\ne") == "a[31mbc d e"
+    assert terminal_text("a\tb\nc\x1b", one_line=False) == "a\tb\nc"
+
+
+def test_pr_warnings_carry_no_control_sequence(repo: Path, tmp_path: Path) -> None:
+    """A JUnit file name is the contributor's text; on a CI log a newline could start a workflow command."""
+    base = commit_file(repo, "a.py", "x = 1\n", "base")
+    head = commit_file(repo, "a.py", "x = 2\n", "change")
+    bad = tmp_path / "evil\x1b]0;owned\x07\n::error::forged.xml"
+    bad.write_text("not xml")
+    proc = run_cli("pr", "--base", base, "--head", head, "--junit", str(tmp_path / "*.xml"), cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if "skipped" in line]
+    assert len(warning) == 1 and warning[0].startswith("commitledger: warning:")
+    assert not any(line.startswith("::") for line in proc.stderr.splitlines())
+    assert_no_control(proc.stderr)

@@ -96,11 +96,15 @@ def pr(
             raise CommitledgerError(f"cannot write {output}: {exc.strerror or exc}") from None
     else:
         click.echo(text, nl=False)
+    from commitledger.render.text import terminal_text
+
+    # Paths and JUnit names are the contributor's text; on a CI log a newline could start a workflow command.
     for warning in result.warnings:
-        click.echo(f"commitledger: warning: {warning}", err=True)
+        click.echo(f"commitledger: warning: {terminal_text(warning)}", err=True)
     for file in result.maintainability.files:
         if file.status == "unscored":
-            click.echo(f"commitledger: warning: {file.path} not scored: {file.reason}", err=True)
+            click.echo(f"commitledger: warning: {terminal_text(file.path)} not scored: {terminal_text(file.reason)}",
+                       err=True)
     failing = sorted({s.id for s in failing_signals(result.signals, [*fail_on, *config.fail_on])})
     if failing:
         click.echo(f"commitledger: failing on signal(s): {', '.join(failing)}", err=True)

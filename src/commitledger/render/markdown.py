@@ -34,7 +34,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1_000_000  # GitHub's job summary takes up to 1 MiB per step
 ZWSP = "\u200b"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 # Inline markup anywhere, ``$`` included (GitHub renders ``$...$`` as math).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|~!$])")
 # Block markup only bites at the start of a line (a list item, a heading, a quote).
