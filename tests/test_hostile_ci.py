@@ -593,3 +593,24 @@ def test_pr_warnings_carry_no_control_sequence(repo: Path, tmp_path: Path) -> No
     assert len(warning) == 1 and warning[0].startswith("commitledger: warning:")
     assert not any(line.startswith("::") for line in proc.stderr.splitlines())
     assert_no_control(proc.stderr)
+
+
+# --- item 13: a SHA-256 repository is refused in one line, never shown with invented ids ---
+
+
+@pytest.mark.parametrize("args", [("pr", "--base", "HEAD~1"), ("history", "--since", "all"),
+                                  ("history", "--since", "all", "--format", "csv"),
+                                  ("history", "--since", "all", "--format", "json")], ids=" ".join)
+def test_sha256_repository_is_refused_in_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    from conftest import git
+
+    repo = tmp_path / "s256"
+    repo.mkdir()
+    git(repo, "init", "-q", "--object-format=sha256", "-b", "main")
+    commit_file(repo, "a.py", "x = 1\n", "one")
+    head = commit_file(repo, "a.py", "x = 2\n", "two\n\n" + USAGE_LINE)
+    assert len(head) == 64
+    proc = run_cli(*args, cwd=repo)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "SHA-256" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not re.search(r"\b[0-9a-f]{40}\b", proc.stdout)  # no id cut from 64 digits to 40

@@ -37,6 +37,7 @@ from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history.cache import Chain, HistoryCache, Segment, facts_version, segments_of
 from commitledger.history.reverts import RevertState, final_states, locate, resolve_reverts
+from commitledger.git.run import require_sha1
 from commitledger.git.run import run as run_git
 from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
@@ -464,6 +465,7 @@ def load_history(
     """
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
+    require_sha1(paths.worktree, "commitledger history")  # the cache packs ids as 20 bytes
     name = branch or current_branch(paths.worktree)
     tip = resolve_tip(paths.worktree, name, current=branch is None)
     since_ts = int(since.timestamp()) if since is not None else None
