@@ -614,3 +614,20 @@ def test_sha256_repository_is_refused_in_one_line(tmp_path: Path, args: tuple[st
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "SHA-256" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not re.search(r"\b[0-9a-f]{40}\b", proc.stdout)  # no id cut from 64 digits to 40
+
+
+def test_a_hostile_abandoned_note_does_not_break_history(repo: Path) -> None:
+    """Notes are written by whoever can push refs/notes/commitledger: a NaN or negative cost is unknown, not a crash."""
+    from conftest import git
+
+    base = commit_file(repo, "a.py", "x = 1\n", "base")
+    commit_file(repo, "a.py", "x = 2\n", "next")
+    entries = [{"pr": 7, "closed_at": "2026-11-20T10:00:00Z", "cost_usd": -5.0, "tokens": -3},
+               {"pr": 8, "closed_at": "2026-11-20T10:00:00Z", "cost_usd": 1e400, "tokens": 10}]
+    note = json.dumps({"schema": "commitledger.note/1", "abandoned": entries})
+    git(repo, "notes", "--ref", "refs/notes/commitledger", "add", "-m", note.replace("Infinity", "1e400"), base)
+    for fmt in ("json", "csv", "table"):
+        proc = run_cli("history", "--since", "all", "--no-cache", "--format", fmt, cwd=repo)
+        assert proc.returncode == 0, proc.stderr
+    data = json.loads(run_cli("history", "--since", "all", "--no-cache", "--format", "json", cwd=repo).stdout)
+    assert data["summary"]["abandoned_cost_usd"] == 0

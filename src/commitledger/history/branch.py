@@ -26,6 +26,7 @@ Definitions (README, DESIGN.md):
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -275,8 +276,8 @@ def _abandoned(notes: dict[str, dict[str, Any]], chain: Chain, located: dict[str
             pr = entry.get("pr")
             out.append(Abandoned(
                 pr=pr if isinstance(pr, int) and not isinstance(pr, bool) else None, commit=commit, time=when,
-                cost_usd=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-                tokens=int(tokens) if isinstance(tokens, int) and not isinstance(tokens, bool) else 0,
+                cost_usd=_amount(cost),
+                tokens=int(tokens) if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0 else 0,
             ))
     return out
 
@@ -501,6 +502,14 @@ def load_history(
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _amount(value: Any) -> float | None:
+    """A cost from a note: anyone who can push the notes ref wrote it, so NaN, infinity or a negative is unknown."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _tests(value: Any, model: Any) -> Any:
