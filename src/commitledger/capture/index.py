@@ -122,13 +122,12 @@ def _load_index(path: Path) -> Any:
 
 
 def _save_index(path: Path, index: dict[str, Any]) -> None:
+    """Atomically, with the free-space check and temporary-file cleanup of every state write."""
     import marshal
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(marshal.dumps(index))
-    os.replace(tmp, path)
+    from commitledger.hook.state import save_bytes
+
+    save_bytes(path, marshal.dumps(index))
 
 
 def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
