@@ -261,6 +261,7 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
     with StateLock(state_dir):
         sweep_temporaries(state_dir)
         sweep_temporaries(state_dir / window.RECORDED_DIR)
+        sweep_temporaries(msgfile.parent, f".{msgfile.name}.")  # a message write killed half way
         missed = reconcile.settle(paths)
         post_commit_ok: bool | None = None
         if missed:

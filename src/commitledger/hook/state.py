@@ -89,8 +89,8 @@ def save_json(path: Path, value: Any) -> None:
     save_bytes(path, data.encode("utf-8", "surrogatepass"))
 
 
-def sweep_temporaries(directory: Path) -> int:
-    """Remove ``.NAME.<pid>.tmp`` files whose writer is no longer running; how many went."""
+def sweep_temporaries(directory: Path, prefix: str = ".") -> int:
+    """Remove ``.NAME.<pid>.tmp`` files (``NAME`` starting ``prefix``) whose writer is no longer running."""
     removed = 0
     try:
         entries = os.scandir(directory)
@@ -99,7 +99,7 @@ def sweep_temporaries(directory: Path) -> int:
     with entries:
         for entry in entries:
             name = entry.name
-            if not (name.startswith(".") and name.endswith(_TMP_SUFFIX)):
+            if not (name.startswith(".") and name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
                 continue
             pid_text = name[: -len(_TMP_SUFFIX)].rpartition(".")[2]
             if not pid_text.isdigit() or _alive(int(pid_text)):
