@@ -445,3 +445,19 @@ def test_hostile_costs_and_counts_never_reach_a_trailer(tmp_path: Path) -> None:
     assert "cost_usd=0.7500" in message
     doctor = run_cli("doctor", cwd=repo.path, env=repo.env)
     assert "claude-code: 1 files, 5 bad lines" in doctor.stdout, doctor.stdout
+
+
+def test_commit_flags_are_read_without_taking_values_for_flags() -> None:
+    from commitledger.hook.commitcmd import parse
+
+    def flags(*words: str) -> tuple[bool, bool, bool]:
+        c = parse(list(words))
+        return c.amend, c.no_verify, c.edit
+
+    assert flags("-m", "--amend") == (False, False, False)  # a message, not a flag
+    assert flags("-nm", "x") == (False, True, False)
+    assert flags("-mn") == (False, False, False)  # "n" is the message
+    assert flags("--amen", "--no-verify", "-e", "-m", "x") == (True, True, True)
+    assert flags("--no-verify", "--verify") == (False, False, False)
+    assert flags("-F", "-n", "--message=--amend") == (False, False, False)
+    assert flags("--", "--amend") == (False, False, False)
