@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -169,6 +170,15 @@ class FakeGitHub:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        default_handle_error = self._server.handle_error
+
+        def handle_error(request: Any, client_address: Any) -> None:
+            # A client that gave up on purpose (cut off an answer) is the point of some tests, not noise.
+            if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                return
+            default_handle_error(request, client_address)
+
+        self._server.handle_error = handle_error  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
