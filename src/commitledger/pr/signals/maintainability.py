@@ -32,7 +32,7 @@ from commitledger.pr.engines.radon_engine import measure_source, raw_metrics
 
 __all__ = [
     "CACHE_TABLE", "CACHE_VERSION", "POOL_THRESHOLD", "BlobMetrics", "BlobSource", "FileScore", "FunctionMetric",
-    "MetricsCache", "changed_functions", "measure_blobs", "measure_source", "raw_metrics", "score_changes",
+    "MetricsCache", "changed_functions", "function_label", "measure_blobs", "measure_source", "raw_metrics", "score_changes",
 ]
 
 # Bump when what is stored per blob changes: old rows are then ignored, never misread.
@@ -304,3 +304,11 @@ def changed_functions(score: FileScore) -> list[tuple[FunctionMetric, FunctionMe
             continue
         out.append((fn, max(previous, key=lambda p: p.cc) if previous else None))
     return out
+
+
+def function_label(path: str, language: str | None, name: str) -> str:
+    """How a signal names a function: ``module.func`` for Python, as radon users read it; ``func (file)`` elsewhere."""
+    filename = path.rsplit("/", 1)[-1]
+    if language in (None, "python"):
+        return f"{filename.removesuffix('.py').removesuffix('.pyi')}.{name}"
+    return f"{name} ({filename})"
