@@ -131,7 +131,7 @@ def file_metrics(space: dict[str, Any], data: bytes) -> BlobMetrics:
 
 
 def parse_errors(text: str) -> dict[str, int]:
-    """``bca find -t ERROR`` output: path -> line of the first syntax error."""
+    """``bca find -t ERROR`` output: path -> the first line with a syntax error."""
     out: dict[str, int] = {}
     current: str | None = None
     for line in text.splitlines():
@@ -142,8 +142,9 @@ def parse_errors(text: str) -> dict[str, int]:
         if current is None or "{ERROR" not in line:
             continue
         where = _FROM.search(line)
-        if where and current not in out:
-            out[current] = int(where.group("line"))
+        if where:
+            line_no = int(where.group("line"))
+            out[current] = min(out.get(current, line_no), line_no)
     return out
 
 
