@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -208,7 +209,7 @@ class Batch:
             why = f"bca failed: {_first_line(stderr)}"
             return {key: BlobMetrics(reason=why) for key in self.paths}
         try:
-            entries = json.loads(Path(self.output).read_text(encoding="utf-8"))
+            entries = json.loads(Path(self.output).read_bytes())
         except (OSError, ValueError) as exc:
             why = f"bca output unreadable ({exc.__class__.__name__})"
             return {key: BlobMetrics(reason=why) for key in self.paths}
@@ -228,11 +229,24 @@ class Batch:
         return out
 
 
-def start(items: list[tuple[str, str, bytes]], check_syntax: set[str] | frozenset[str] = frozenset()) -> Batch:
+FULL = "mi,cyclomatic,cognitive,loc"
+COGNITIVE = "cognitive"  # what Python needs from bca: radon gives the rest
+
+
+def _scratch() -> str | None:
+    """Where the batch's files go: memory (``/dev/shm``) when there is one, else the usual temporary place."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def start(
+    items: list[tuple[str, str, bytes]], check_syntax: set[str] | frozenset[str] = frozenset(), metrics: str = FULL
+) -> Batch:
     """Write (key, extension, bytes) to a temporary directory and start bca on all of them.
 
     ``check_syntax`` names the keys whose syntax errors make them unscored
-    (Python's are radon's business: bca only adds cognitive complexity).
+    (Python's are radon's business: bca only adds cognitive complexity,
+    and ``metrics=COGNITIVE`` asks for nothing else).
     """
     if not items:
         return Batch(None)
@@ -241,7 +255,7 @@ def start(items: list[tuple[str, str, bytes]], check_syntax: set[str] | frozense
         batch = Batch(None, failure=f"bca is not installed (pip install {DISTRIBUTION})")
         batch.paths = {key: "" for key, _, _ in items}
         return batch
-    tmp = tempfile.TemporaryDirectory(prefix="commitledger-bca-")
+    tmp = tempfile.TemporaryDirectory(prefix="commitledger-bca-", dir=_scratch())
     root = Path(tmp.name)
     batch = Batch(tmp, output=str(root / "metrics.json"))
     listed: list[str] = []
@@ -261,7 +275,7 @@ def start(items: list[tuple[str, str, bytes]], check_syntax: set[str] | frozense
     try:
         batch.metrics_proc = subprocess.Popen(
             [binary.path, "-w", "--report-skipped", "metrics", *common, "-O", "json", "-o", batch.output,
-             "--metrics", "mi,cyclomatic,cognitive,loc", "--paths-from", str(root / "all.txt")],
+             "--metrics", metrics, "--paths-from", str(root / "all.txt")],
             cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         if to_check:

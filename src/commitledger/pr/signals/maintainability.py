@@ -187,15 +187,20 @@ def _measure_all(wanted: list[_Want], source: BlobSource, cache: MetricsCache, w
             else:
                 missing.append((blob_id, language, path))
     data = {_key(b, lang): source.read(b) for b, lang, _ in missing}
+    # Two bca batches side by side: every metric for the languages bca scores, cognitive alone for Python.
     to_bca = [(_key(b, lang), bca_suffix(path, lang), data[_key(b, lang)]) for b, lang, path in missing
-              if lang.engine == "bca" or (lang.engine == "radon" and bca_engine.find_binary() is not None)]
-    batch = bca_engine.start(to_bca, {_key(b, lang) for b, lang, _ in missing if lang.engine == "bca"})
+              if lang.engine == "bca"]
+    batch = bca_engine.start(to_bca, {key for key, _, _ in to_bca})
+    python = [(_key(b, lang), ".py", data[_key(b, lang)]) for b, lang, _ in missing if lang.engine == "radon"]
+    cognitive = bca_engine.start(python, metrics=bca_engine.COGNITIVE) if bca_engine.find_binary() else None
     items: list[Item] = [(_key(b, lang), lang.engine, path, data[_key(b, lang)]) for b, lang, path in missing
                          if lang.engine in ("radon", "lizard")]
     try:
         fresh = measure_items(items, workers)
     finally:
         from_bca = batch.results()
+        if cognitive is not None:
+            from_bca.update(cognitive.results())
     for blob_id, language, _ in missing:
         key = _key(blob_id, language)
         if language.engine == "bca":
