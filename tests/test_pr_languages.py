@@ -375,3 +375,21 @@ def test_a_file_of_comments_only_has_no_mi_rather_than_zero() -> None:
     batch = bca_engine.start([("k", ".ts", b"// nothing here yet\n// really\n")], {"k"})
     metrics = batch.results()["k"]
     assert metrics.scored and metrics.mi is None
+
+
+def test_a_blob_on_both_sides_is_read_and_measured_once() -> None:
+    from commitledger.git.repo import FileChange
+    from commitledger.pr.signals.maintainability import BlobSource, MetricsCache, score_changes
+
+    data = (SOURCES / "billing.before.go").read_bytes()
+    read: list[str] = []
+
+    def reader(blob: str) -> bytes:
+        read.append(blob)
+        return data
+
+    source = BlobSource(size=lambda b: len(data), read=reader, max_bytes=10**6)
+    moved = FileChange("R", "old/billing.go", "new/billing.go", "a" * 40, "a" * 40, 0, 0, False)
+    [score] = score_changes([moved], source, MetricsCache(None))
+    assert read == ["a" * 40]
+    assert score.before == score.after and score.after is not None and score.after.mi is not None

@@ -166,10 +166,12 @@ def _measure_all(wanted: list[_Want], source: BlobSource, cache: MetricsCache, w
     """
     known: dict[str, BlobMetrics] = {}
     todo: list[_Want] = []
+    seen: set[str] = set()
     for blob_id, language, path in wanted:
         key = _key(blob_id, language)
-        if key in known:
-            continue
+        if key in seen:
+            continue  # one blob at both sides (a pure rename), or in two files
+        seen.add(key)
         size = source.size(blob_id)
         if size > source.max_bytes:
             known[key] = BlobMetrics(reason=f"over max_file_bytes ({size} > {source.max_bytes} bytes)")
