@@ -95,6 +95,10 @@ class FileMaintainability(Contract):
     worst_cc_after: int | None = None
     rank_before: str | None = None
     rank_after: str | None = None
+    language: str | None = None  # "python", "typescript", "go", ... (pr/engines/languages.py)
+    engine: str | None = None  # "radon", "bca", "lizard"; None when no engine measures the language
+    worst_cognitive_function: str | None = None  # at head: the function hardest to follow, by cognitive complexity
+    worst_cognitive_after: int | None = None
 
 
 class Maintainability(Contract):
