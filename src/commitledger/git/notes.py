@@ -256,3 +256,43 @@ def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
         if note is not None:
             out[commit] = note
     return out
+
+
+def sync_notes(repo: Path, remote: str) -> str:
+    """Bring the remote's notes into ours without losing either side; what happened, in words.
+
+    The remote's ref is fetched beside ours, then merged with ``git notes
+    merge -s cat_sort_uniq`` (``parse_note`` folds the joined lines back into
+    one note), so notes written here and never pushed survive. Returns
+    ``"none"`` when the remote has no notes yet, else ``"fetched"``.
+    """
+    side = NOTES_REF + "-remote"
+    proc = _git(repo, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, f"+{NOTES_REF}:{side}",
+                ok=(0, 1, 128))
+    if proc.returncode != 0:
+        if "couldn't find remote ref" in proc.stderr.lower():
+            return "none"
+        from commitledger.git.run import failure
+
+        raise failure(["fetch"], proc.returncode, proc.stderr)
+    mine = _git(repo, "rev-parse", "--verify", "--quiet", NOTES_REF, ok=(0, 1)).stdout.strip()
+    if not mine:
+        _git(repo, "update-ref", NOTES_REF, side)
+    else:
+        _git(repo, "notes", f"--ref={NOTES_REF}", "merge", "--quiet", "-s", "cat_sort_uniq", side)
+    return "fetched"
+
+
+def push_notes(repo: Path, remote: str, log: Any, attempts: int = 3) -> bool:
+    """Push the notes; when someone pushed first, merge theirs in and try again (``attempts`` in all)."""
+    from commitledger.git.run import GitError
+
+    for attempt in range(attempts):
+        try:
+            _git(repo, "push", "--quiet", remote, NOTES_REF)
+            return True
+        except GitError as exc:
+            log(f"commitledger: notes push refused ({exc.detail or exc})")
+        if attempt + 1 < attempts:
+            sync_notes(repo, remote)
+    return False
