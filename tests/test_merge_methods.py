@@ -230,3 +230,85 @@ def test_redelivered_push_and_a_second_reader_count_once(tmp_path: Path, gh: Fak
     data = history_of_fresh_clone(tmp_path, origin, "reader2")
     assert data["summary"]["cost_usd"] == pytest.approx(pr_state["cost"])
     assert data["summary"]["ai_merged"] == 1
+
+
+def test_merge_queue_lands_two_prs_in_one_push_each_counted_once(tmp_path: Path, gh: FakeGitHub,
+                                                                 pr_state: dict[str, Any]) -> None:
+    """A merge queue squashes #5 and #6 on gh-readonly-queue/main/… and fast-forwards main to both at once."""
+    origin = tmp_path / "origin.git"
+    shutil.copytree(pr_state["origin"], origin)
+    merger = tmp_path / "merger"
+    git(tmp_path, "clone", "-q", str(origin), str(merger))
+    git(merger, "checkout", "-q", "-b", "six", "origin/main")
+    six_head = commit_file(merger, "src/six.py", "S = 1\n", f"Six\n\n{usage_line('0.2500', 3001)}")
+    git(merger, "push", "-q", "origin", f"{six_head}:refs/pull/6/head")
+    git(merger, "checkout", "-q", "-b", "gh-readonly-queue/main/pr-5-abc", "origin/main")
+    [five] = squash(merger, f"{TITLE} (#{PR})")
+    git(merger, "merge", "-q", "--squash", "six")
+    git(merger, "commit", "-q", "-m", "Six, renamed when queued")  # no (#6): only GitHub knows it is #6
+    six = git(merger, "rev-parse", "HEAD")
+    git(merger, "push", "-q", "origin", "HEAD:refs/heads/gh-readonly-queue/main/pr-5-abc", "HEAD:main")
+    gh.add_pull(REPO, PR, head=pr_state["head"], base=pr_state["base"], merge_commit_sha=five,
+                merged_at="2030-01-01T00:00:00Z")
+    gh.add_comment(REPO, PR, pr_state["comment"])
+    gh.add_pull(REPO, 6, head=six_head, merge_commit_sha=six, merged_at="2030-01-01T00:00:01Z")
+    gh.associate(REPO, five, PR)
+    gh.associate(REPO, six, 6)
+    gh.set_settings(REPO, allow_squash_merge=True, squash_merge_commit_title="PR_TITLE",
+                    squash_merge_commit_message="BLANK")
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", str(origin), str(ci))
+    queue = {"ref": "refs/heads/gh-readonly-queue/main/pr-5-abc", "before": "0" * 40, "after": six,
+             "repository": {"full_name": REPO, "default_branch": "main"}}
+    ignored, *_ = run_entry(tmp_path / "queue", ci, gh, "push", queue)
+    assert ignored.returncode == 0 and "not the default branch" in ignored.stdout
+    event = {**queue, "ref": "refs/heads/main", "before": pr_state["before"]}
+    proc, summary, *_ = run_entry(tmp_path / "push", ci, gh, "push", event)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "- #5:" in summary.read_text() and "- #6:" in summary.read_text()
+    data = history_of_fresh_clone(tmp_path, origin)
+    by_commit = {c["commit"]: c for c in data["changes"]}
+    assert by_commit[five]["usage"]["cost_usd"] == pytest.approx(pr_state["cost"])
+    assert by_commit[six]["usage"]["cost_usd"] == pytest.approx(0.25)
+    assert data["summary"]["cost_usd"] == pytest.approx(pr_state["cost"] + 0.25)
+
+
+def test_without_a_token_the_pr_is_found_from_its_message(tmp_path: Path, gh: FakeGitHub,
+                                                          pr_state: dict[str, Any]) -> None:
+    """No token: "(#5)" names the PR and refs/pull/5/head still gives its lines; the comment's discarded
+    work cannot be read, and the summary says where PRs were found."""
+    origin = tmp_path / "origin.git"
+    shutil.copytree(pr_state["origin"], origin)
+    merger = tmp_path / "merger"
+    git(tmp_path, "clone", "-q", str(origin), str(merger))
+    [five] = squash(merger, f"{TITLE} (#{PR})")
+    git(merger, "push", "-q", "origin", "main")
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", str(origin), str(ci))
+    event = {"ref": "refs/heads/main", "before": pr_state["before"], "after": five,
+             "repository": {"full_name": REPO, "default_branch": "main"}}
+    proc, summary, *_ = run_entry(tmp_path / "push", ci, gh, "push", event, token="")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert gh.requests == []
+    assert "recovered from refs/pull/5/head" in summary.read_text()
+    data = history_of_fresh_clone(tmp_path, origin)
+    change = next(c for c in data["changes"] if c["commit"] == five)
+    assert change["usage"]["cost_usd"] == pytest.approx(pr_state["cost"] - pr_state["discarded_cost"])
+    assert change["usage_source"] == "notes"
+
+
+def test_a_revert_of_a_title_only_squash_reports_the_recovered_spend(tmp_path: Path, gh: FakeGitHub,
+                                                                     pr_state: dict[str, Any]) -> None:
+    origin, landed, _ = land(tmp_path, gh, pr_state, "title", "title")
+    ci = tmp_path / "ci"
+    git(ci, "pull", "-q", "--ff-only", "origin", "main")
+    git(ci, "fetch", "-q", "origin", f"+{NOTES}:{NOTES}")
+    git(ci, "revert", "--no-edit", landed[-1])
+    revert = git(ci, "rev-parse", "HEAD")
+    git(ci, "push", "-q", "origin", "main")
+    event = {"ref": "refs/heads/main", "before": landed[-1], "after": revert,
+             "repository": {"full_name": REPO, "default_branch": "main"}}
+    proc, *_ = run_entry(tmp_path / "revert", ci, gh, "push", event)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    body = gh.comments_of(REPO, PR)[0]["body"]
+    assert f"**Reverted** by `{revert[:12]}`" in body and "$4.15 of AI spend undone" in body
