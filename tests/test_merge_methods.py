@@ -230,6 +230,8 @@ def test_redelivered_push_and_a_second_reader_count_once(tmp_path: Path, gh: Fak
     data = history_of_fresh_clone(tmp_path, origin, "reader2")
     assert data["summary"]["cost_usd"] == pytest.approx(pr_state["cost"])
     assert data["summary"]["ai_merged"] == 1
+    table = run_cli("history", "--since", "all", cwd=tmp_path / "reader2")
+    assert table.returncode == 0 and "usage from notes" in table.stdout and "$4.15" in table.stdout
 
 
 def test_merge_queue_lands_two_prs_in_one_push_each_counted_once(tmp_path: Path, gh: FakeGitHub,

@@ -38,8 +38,10 @@ def notes_lines(worktree: Path, remote: str) -> list[str]:
                      f"git config --add remote.{remote}.fetch '{FETCH_SPEC}'")
     mine = run_git(worktree, "rev-parse", "--verify", "--quiet", NOTES_REF, ok=(0, 1)).stdout.strip()
     try:
-        proc = run_git(worktree, "ls-remote", remote, NOTES_REF,
-                       env=git_env({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}))
+        quiet = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}  # never a prompt: doctor only reports
+        if not os.environ.get("GIT_SSH_COMMAND"):
+            quiet["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o ConnectTimeout=10"
+        proc = run_git(worktree, "ls-remote", remote, NOTES_REF, env=git_env(quiet))
         theirs = proc.stdout.split()[0] if proc.stdout.strip() else ""
     except GitError as exc:
         lines.append(f"  on {remote}: unknown ({exc.detail or exc})")
