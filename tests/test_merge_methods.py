@@ -230,8 +230,19 @@ def test_redelivered_push_and_a_second_reader_count_once(tmp_path: Path, gh: Fak
     data = history_of_fresh_clone(tmp_path, origin, "reader2")
     assert data["summary"]["cost_usd"] == pytest.approx(pr_state["cost"])
     assert data["summary"]["ai_merged"] == 1
-    table = run_cli("history", "--since", "all", cwd=tmp_path / "reader2")
+    reader = tmp_path / "reader2"
+    table = run_cli("history", "--since", "all", cwd=reader)
     assert table.returncode == 0 and "usage from notes" in table.stdout and "$4.15" in table.stdout
+    report = run_cli("report", "--html", str(tmp_path / "report.html"), "--since", "all", cwd=reader)
+    assert report.returncode == 0, report.stderr
+    assert "$4.15" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    # The next PR's comment compares with a baseline that counts the recovered usage.
+    git(reader, "checkout", "-q", "-b", "next")
+    commit_file(reader, "src/n.py", "N = 1\n", f"Next\n\n{usage_line('1.0000', 5001)}")
+    scored = run_cli("pr", "--base", "main", "--head", "HEAD", "--format", "json", cwd=reader)
+    assert scored.returncode == 0, scored.stderr
+    baseline = json.loads(scored.stdout)["baseline"]
+    assert baseline["ai_changes"] == 1 and baseline["median_ai_cost_usd"] == pytest.approx(pr_state["cost"])
 
 
 def test_merge_queue_lands_two_prs_in_one_push_each_counted_once(tmp_path: Path, gh: FakeGitHub,
