@@ -109,3 +109,15 @@ def test_settings_warning(message: str | None, drops: bool) -> None:
     if line:
         assert "\n" not in line and "refs/pull/N/head" in line
     assert settings_warning(settings("BLANK", allow=False)) is None  # squash merging is off
+
+
+def test_pull_shas_from_github_must_be_commit_ids() -> None:
+    """A merge_commit_sha that is not a full commit id never reaches git as an argument."""
+    from commitledger.github.client import GitHubClient
+
+    data = {"number": 3, "state": "closed", "merged_at": "2026-01-01T00:00:00Z",
+            "merge_commit_sha": "--upload-pack=touch /tmp/x", "head": {"sha": "HEAD~1"}, "base": {"ref": "main"}}
+    pulled = GitHubClient._merged_pull(data)
+    assert pulled.merge_commit_sha is None and pulled.head_sha == ""
+    good = GitHubClient._merged_pull({**data, "merge_commit_sha": "A" * 40})
+    assert good.merge_commit_sha == "a" * 40

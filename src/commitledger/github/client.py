@@ -394,13 +394,18 @@ class GitHubClient:
         head = data.get("head") or {}
         base = data.get("base") or {}
         merged_at = data.get("merged_at")
-        merge_sha = data.get("merge_commit_sha")
+
+        def sha(value: Any) -> str | None:
+            # These go to git as arguments: only a full commit id passes, never an option or a revision.
+            text = str(value or "").lower()
+            return text if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", text) else None
+
         return MergedPull(
             number=int(data["number"]),
             state=str(data.get("state") or ""),
             merged_at=str(merged_at) if merged_at else None,
-            merge_commit_sha=str(merge_sha).lower() if merge_sha else None,
-            head_sha=str(head.get("sha") or "").lower() if isinstance(head, dict) else "",
+            merge_commit_sha=sha(data.get("merge_commit_sha")),
+            head_sha=(sha(head.get("sha")) or "") if isinstance(head, dict) else "",
             base_ref=str(base.get("ref") or "") if isinstance(base, dict) else "",
             updated_at=str(data.get("updated_at") or ""),
         )
