@@ -38,8 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from commitledger.errors import CommitledgerError
-from commitledger.git.run import GitError, commit_exists, output
+from commitledger.git.run import GitError, output
 from commitledger.git.run import run as run_git
 from commitledger.ledger.trailers import parse_usage_lines
 from commitledger.ledger.usage import Usage, sum_usage
@@ -259,11 +258,6 @@ def recover(repo_path: Path, work_of: Callable[[str | None], PrWork], merged: st
         work = work_of(first_parent(repo_path, group[0]))
     landed = [landed_lines(repo_path, sha) for sha in group]
     return group, decide(work, group, landed, discarded(work), recorded_at)
-
-
-def require_commit(repo: Path | None, sha: str, what: str) -> None:
-    if not commit_exists(repo, sha):
-        raise CommitledgerError(f"{what} {sha[:12]} is not in this clone (fetch it first)")
 
 
 # --- what the repository's settings do to the ledger ----------------------------------------
