@@ -325,3 +325,40 @@ def test_a_revert_of_a_title_only_squash_reports_the_recovered_spend(tmp_path: P
     assert proc.returncode == 0, proc.stdout + proc.stderr
     body = gh.comments_of(REPO, PR)[0]["body"]
     assert f"**Reverted** by `{revert[:12]}`" in body and "$4.15 of AI spend undone" in body
+
+
+def test_pull_request_summary_says_the_setting_drops_lines(tmp_path: Path, gh: FakeGitHub,
+                                                           pr_state: dict[str, Any]) -> None:
+    origin = tmp_path / "origin.git"
+    shutil.copytree(pr_state["origin"], origin)
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(origin), str(work))
+    git(work, "checkout", "-q", "feature")
+    gh.add_pull(REPO, PR, head=pr_state["head"], base=pr_state["base"])
+    gh.set_settings(REPO, allow_squash_merge=True, squash_merge_commit_title="PR_TITLE",
+                    squash_merge_commit_message="PR_BODY")
+    proc, summary, *_ = run_entry(tmp_path / "pr", work, gh, "pull_request", pr_event(pr_state["base"], pr_state["head"]))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert "\u201cPull request title and description\u201d, which drops the commits' AI-Usage lines" in text
+    assert text.count("drops the commits' AI-Usage lines") == 1
+
+
+def test_push_summary_says_when_notes_are_not_pushed(tmp_path: Path, gh: FakeGitHub, pr_state: dict[str, Any]) -> None:
+    origin = tmp_path / "origin.git"
+    shutil.copytree(pr_state["origin"], origin)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nwhile read old new ref; do case \"$ref\" in refs/notes/*) exit 1;; esac; done\n",
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    merger = tmp_path / "merger"
+    git(tmp_path, "clone", "-q", str(origin), str(merger))
+    [five] = squash(merger, f"{TITLE} (#{PR})")
+    git(merger, "push", "-q", "origin", "main")
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", str(origin), str(ci))
+    event = {"ref": "refs/heads/main", "before": pr_state["before"], "after": five,
+             "repository": {"full_name": REPO, "default_branch": "main"}}
+    proc, summary, *_ = run_entry(tmp_path / "push", ci, gh, "push", event)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "notes not pushed: readers will not see them" in summary.read_text(encoding="utf-8")
