@@ -362,3 +362,38 @@ def test_push_summary_says_when_notes_are_not_pushed(tmp_path: Path, gh: FakeGit
     proc, summary, *_ = run_entry(tmp_path / "push", ci, gh, "push", event)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "notes not pushed: readers will not see them" in summary.read_text(encoding="utf-8")
+
+
+def test_stacked_pr_squashed_after_the_lower_one_counts_only_its_own_commits(
+    tmp_path: Path, gh: FakeGitHub, pr_state: dict[str, Any]
+) -> None:
+    """#6 was opened on top of #5's branch; after #5's title-only squash it still holds #5's original
+    commits. Its note must count only its own commit."""
+    origin, landed, _ = land(tmp_path, gh, pr_state, "title", "title")
+    merger = tmp_path / "merger"
+    git(merger, "checkout", "-q", "-b", "six", "origin/feature")
+    six_head = commit_file(merger, "src/d.py", "D = 1\n", f"Change d\n\n{usage_line('0.6000', 4001)}")
+    git(merger, "push", "-q", "origin", f"{six_head}:refs/pull/6/head")
+    git(merger, "checkout", "-q", "main")
+    [six] = squash_branch(merger, "six", "Stacked change (#6)")
+    git(merger, "push", "-q", "origin", "main")
+    gh.add_pull(REPO, 6, head=six_head, merge_commit_sha=six, merged_at="2030-01-02T00:00:00Z")
+    gh.associate(REPO, six, 6)
+    ci = tmp_path / "ci"
+    git(ci, "pull", "-q", "--ff-only", "origin", "main")
+    event = {"ref": "refs/heads/main", "before": landed[-1], "after": six,
+             "repository": {"full_name": REPO, "default_branch": "main"}}
+    proc, *_ = run_entry(tmp_path / "push6", ci, gh, "push", event)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    entry = json.loads(git(origin, "notes", f"--ref={NOTES}", "show", six))["usage"]
+    assert entry["lines"] == 1 and len(entry["keys"]) == 1
+    data = history_of_fresh_clone(tmp_path, origin)
+    by_commit = {c["commit"]: c for c in data["changes"]}
+    assert by_commit[six]["usage"]["cost_usd"] == pytest.approx(0.60)
+    assert data["summary"]["cost_usd"] == pytest.approx(pr_state["cost"] + 0.60)
+
+
+def squash_branch(merger: Path, branch: str, message: str) -> list[str]:
+    git(merger, "merge", "-q", "--squash", branch)
+    git(merger, "commit", "-q", "-m", message)
+    return [git(merger, "rev-parse", "HEAD")]

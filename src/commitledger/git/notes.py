@@ -188,17 +188,19 @@ def record_abandoned(repo: Path, rev: str, pr: int, result: dict[str, Any] | Non
 
 
 def usage_facts(pr: int, head: str, lines: int, usage: dict[str, Any] | None, discarded: dict[str, Any] | None,
-                discarded_commits: int, commits: int, recorded_at: str) -> dict[str, Any]:
+                discarded_commits: int, commits: int, recorded_at: str, keys: list[str] | None = None) -> dict[str, Any]:
     """The ``usage`` part of a note: what the merged PR's own commits recorded, read from its head.
 
     ``lines`` is how many ``AI-Usage`` lines ``usage`` sums. Readers take
     ``usage`` instead of the change's message only when the message carries
     fewer lines than that (the merge dropped some), and always add
     ``discarded`` (work force-pushed away, which no message carries), so
-    nothing is counted twice.
+    nothing is counted twice. ``keys`` are the commit keys whose lines
+    ``usage`` sums, so a PR stacked on this one leaves them out of its own.
     """
     return {"source": "pr-head", "pr": pr, "head": head, "lines": lines, "usage": usage, "discarded": discarded,
-            "discarded_commits": discarded_commits, "commits": commits, "recorded_at": recorded_at}
+            "discarded_commits": discarded_commits, "commits": commits, "recorded_at": recorded_at,
+            "keys": list(keys or [])}
 
 
 def same_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:

@@ -488,10 +488,13 @@ def _recover_usage(runner: Runner, inputs: Inputs, client: Any, repo: str, defau
     if not mapped:
         return [], []
     heads = postmerge.fetch_pr_heads(None, "origin", mapped, runner.log)
+    from commitledger.git.notes import load_notes
+
+    notes = load_notes(Path.cwd())
     pushed = set(commits)
     decisions: list[Any] = []
     lines: list[str] = []
-    for number, merged in sorted(mapped.items()):
+    for number, merged in sorted(mapped.items(), key=lambda item: commits.index(item[1])):  # in landing order
         head = heads.get(number)
         if head is None:
             lines.append(f"- #{number}: no refs/pull/{number}/head on origin, so its usage cannot be checked")
@@ -507,13 +510,17 @@ def _recover_usage(runner: Runner, inputs: Inputs, client: Any, repo: str, defau
                 return {}
 
         try:
+            claimed = postmerge.claimed_keys(notes, merged)
             _, decision = postmerge.recover(
-                Path.cwd(), lambda parent, number=number, head=head: postmerge.read_pr_work(
-                    Path.cwd(), number, parent, head), merged, discarded, now_iso(), allowed=pushed.__contains__)
+                Path.cwd(), lambda parent, number=number, head=head, claimed=claimed: postmerge.read_pr_work(
+                    Path.cwd(), number, parent, head, claimed), merged, discarded, now_iso(),
+                allowed=pushed.__contains__)
         except CommitledgerError as exc:
             runner.warning(f"commitledger: could not read #{number}'s commits: {exc}")
             continue
         decisions.append(decision)
+        if decision.entry is not None:  # a PR stacked on this one, later in the push, leaves these out
+            notes[decision.commit] = {"usage": decision.entry}
         lines.append(_decision_line(number, decision))
     return decisions, lines
 
@@ -582,6 +589,7 @@ def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
         client = GitHubClient(inputs.token)
     else:
         runner.log("commitledger: no github-token; merged PRs are found from their messages only")
+    fetch_problem = _fetch_notes(runner)  # first: the notes say which commits other PRs already count
     decisions, recovered = _recover_usage(runner, inputs, client, repo, default, commits)
 
     def write_notes() -> None:
@@ -596,7 +604,6 @@ def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
             if decision.entry is not None:
                 record_usage(Path.cwd(), decision.commit, decision.entry)
 
-    fetch_problem = _fetch_notes(runner)
     write_notes()
     pushed = _push_notes(runner, write_notes)
     lines = [f"commitledger: noted {len(commits)} commit(s) on {default}"

@@ -112,7 +112,9 @@ def run_backfill(repo_path: Path, client: Any, repo: str, *, since: str | None, 
             report.not_here.append(pull.number)
         else:
             candidates.append(pull)
+    candidates.sort(key=lambda p: (p.merged_at or "", p.number))  # oldest first: stacked PRs see the lower one's note
     heads = postmerge.fetch_pr_heads(repo_path, remote, [p.number for p in candidates], log)
+    known = notes.load_notes(repo_path)
     recorded_at = notes.now_iso()
     for done, pull in enumerate(candidates, 1):
         if progress is not None:
@@ -125,13 +127,17 @@ def run_backfill(repo_path: Path, client: Any, repo: str, *, since: str | None, 
         def discarded(work: Any, number: int = pull.number) -> dict[str, Any]:
             return postmerge.marker_discarded(client, repo, number, work.keys, bot_login)
 
+        merged = str(pull.merge_commit_sha)
+        claimed = postmerge.claimed_keys(known, merged)
         try:
             _, decision = postmerge.recover(
-                repo_path, lambda parent, n=pull.number, h=head: postmerge.read_pr_work(repo_path, n, parent, h),
-                str(pull.merge_commit_sha), discarded, recorded_at)
+                repo_path, lambda parent, n=pull.number, h=head, c=claimed: postmerge.read_pr_work(
+                    repo_path, n, parent, h, c), merged, discarded, recorded_at)
         except (GitHubError, CommitledgerError) as exc:
             report.failed.append((pull.number, str(exc)))
             continue
+        if decision.entry is not None:
+            known[decision.commit] = {"usage": decision.entry}
         if decision.entry is None:
             report.kept.append(pull.number)
         elif notes.record_usage(repo_path, decision.commit, decision.entry):

@@ -57,6 +57,8 @@ class PrWork:
     line_usage: dict[str, Usage] = field(default_factory=dict)  # canonical line -> the usage of one
     keys: set[str] = field(default_factory=set)  # commit keys (render.marker's digest keys)
     identities: set[tuple[int, int, str]] = field(default_factory=set)  # (author time, offset, message)
+    counted: list[str] = field(default_factory=list)  # keys of the commits whose lines ``lines`` holds
+    claimed: int = 0  # commits left out: another PR's usage note already counts them (stacked PRs)
 
 
 def canonical_lines(message: str) -> list[tuple[str, Usage]]:
@@ -64,8 +66,14 @@ def canonical_lines(message: str) -> list[tuple[str, Usage]]:
     return [(line.format(), line.usage) for line in parse_usage_lines(message)]
 
 
-def read_pr_work(repo_path: Path, number: int, first_parent: str | None, head: str) -> PrWork:
-    """The PR's commits: reachable from ``head`` and not from the merge's first parent."""
+def read_pr_work(repo_path: Path, number: int, first_parent: str | None, head: str,
+                 claimed: frozenset[str] = frozenset()) -> PrWork:
+    """The PR's commits: reachable from ``head`` and not from the merge's first parent.
+
+    Commits whose key is in ``claimed`` are another merged PR's, already in
+    that PR's usage note: a PR stacked on another one that was squashed
+    still carries the lower PR's original commits, which must not count twice.
+    """
     from commitledger.git import repo as gitrepo
     from commitledger.pr.signals.usage import read_commits
 
@@ -81,6 +89,10 @@ def read_pr_work(repo_path: Path, number: int, first_parent: str | None, head: s
         work.identities.add((commit.info.author_time, commit.info.author_offset, commit.info.message))
         if commit.key:
             work.keys.add(commit.key)
+            if commit.key in claimed:
+                work.claimed += 1
+                continue
+            work.counted.append(commit.key)
         for line in commit.lines:
             text = line.format()
             work.lines[text] += 1
@@ -131,10 +143,22 @@ def decide(work: PrWork, group: list[str], landed: list[Counter[str]], discarded
         usage=usage.as_dict() if usage is not None else None,
         discarded=extra.as_dict() if extra is not None else None,
         discarded_commits=len(discarded), commits=work.commits, recorded_at=recorded_at,
+        keys=sorted(set(work.counted)),
     )
     parts = [u.cost_usd for u in ((usage if missing else None), extra) if u is not None and u.cost_usd is not None]
     cost = sum(parts) if parts else None  # what the note adds on top of the message
     return Decision(commit, entry, "dropped" if missing else "discarded", sum(missing.values()), cost)
+
+
+def claimed_keys(notes: dict[str, dict[str, Any]], except_on: str) -> frozenset[str]:
+    """Commit keys that the usage notes of other merged commits already count."""
+    keys: set[str] = set()
+    for commit, note in notes.items():
+        entry = note.get("usage")
+        if commit == except_on or not isinstance(entry, dict) or not isinstance(entry.get("keys"), list):
+            continue
+        keys.update(k for k in entry["keys"] if isinstance(k, str))
+    return frozenset(keys)
 
 
 # --- git edges ------------------------------------------------------------------------------
