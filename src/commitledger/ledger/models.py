@@ -185,6 +185,9 @@ class Change(Contract):
     reverted_at: str | None = None
     tests: Tests | None = None  # from the change's note (refs/notes/commitledger), when CI wrote one
     source_lines: int | None = None  # lines added + deleted outside tests and docs
+    # Where ``usage`` came from: "trailers" (the messages), "notes" (a usage note replaced lines the merge
+    # dropped), "trailers+notes" (the messages plus discarded work from a note); None without usage.
+    usage_source: str | None = None
 
 
 class HistorySummary(Contract):
