@@ -12,7 +12,9 @@ must not import anything heavy to check it.
 
 from __future__ import annotations
 
-SIGNAL_IDS: tuple[str, ...] = ("tests-failed", "maintainability", "complexity", "cost-limit", "no-tests", "cost-per-line")
+SIGNAL_IDS: tuple[str, ...] = (
+    "tests-failed", "maintainability", "complexity", "cognitive", "cost-limit", "no-tests", "cost-per-line",
+)
 # ``fail_on`` may also say "any" (or "*"): every signal that is not info.
 FAIL_ON_ANY: tuple[str, ...] = ("any", "*")
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
