@@ -155,6 +155,16 @@ READERS: dict[str, str] = {
     "opencode": "commitledger.capture.opencode:OpenCodeReader",
     "copilot-cli": "commitledger.capture.copilot:CopilotReader",
     "aider": "commitledger.capture.aider:AiderReader",
+    "amp": "commitledger.capture.amp:AmpReader",
+    "droid": "commitledger.capture.droid:DroidReader",
+    "pi": "commitledger.capture.pi:PiReader",
+    "qwen-code": "commitledger.capture.qwen:QwenReader",
+    "kilo": "commitledger.capture.kilo:KiloReader",
+    "goose": "commitledger.capture.goose:GooseReader",
+    "cline": "commitledger.capture.cline:ClineReader",
+    "roo-code": "commitledger.capture.roo_code:RooCodeReader",
+    "kilo-code": "commitledger.capture.kilo_code:KiloCodeReader",
+    "kimi": "commitledger.capture.kimi:KimiReader",
 }
 
 
