@@ -82,8 +82,8 @@ class GooseReader:
             for row in conn.execute(f"SELECT id, {select} FROM sessions"):  # noqa: S608 - column names are ours
                 event = _session_event(row)
                 if event is None:
-                    if row[1] is not None and not _model(row[1]):
-                        result.bad_lines += 1
+                    if isinstance(row[1], str) and row[1].strip() and not _model(row[1]):
+                        result.bad_lines += 1  # a model config that is not the JSON Goose writes
                     continue
                 result.events.append(event)
         except sqlite3.Error:
