@@ -186,3 +186,21 @@ def test_a_torn_document_is_counted_not_fatal(tmp_path: Path) -> None:
     path.write_bytes(b'{"id": "T-1", "messages": [\xff')
     result: ReadResult = load_reader("amp").read(path, 0, {})
     assert (result.events, result.bad_lines) == ([], 1)
+
+
+def test_doctor_lists_every_agent_its_files_bad_rows_and_the_tokenless_ones(home: Path, repo: Path) -> None:
+    from conftest import run_cli
+
+    (home / ".cursor").mkdir()
+    (home / ".codeium" / "windsurf").mkdir(parents=True)
+    proc = run_cli("doctor", cwd=repo, env={**os.environ, "HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    files = {"amp": 2, "droid": 3, "pi": 1, "qwen-code": 1, "kilo": 1, "goose": 1, "cline": 1, "roo-code": 1,
+             "kilo-code": 1, "kimi": 1}  # fmt: skip
+    for agent, count in files.items():
+        bad = COUNTS[agent][2]
+        assert f"  {agent}: {count} files{f', {bad} bad lines' if bad else ''} - " in out, agent
+    assert f"  goose: 1 files, 1 bad lines - {home / '.local/share/goose/sessions'}" in out
+    assert f"  cursor: seen ({home / '.cursor'}, {home / '.config/Cursor'}), records nothing by itself" in out
+    assert "  windsurf: seen (" in out and "  warp:" not in out
