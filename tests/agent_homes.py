@@ -33,10 +33,11 @@ PLACES: dict[str, list[tuple[str, str]]] = {
     "roo-code": [("roo-code", ".config")],
     "kilo-code": [("kilo-code", ".config")],
     "kimi": [("kimi", ".kimi")],
+    "openclaw": [("openclaw", ".openclaw")],
 }
 # Variables that would send a reader (ours or ccusage) elsewhere.
 AGENT_VARS = ("AMP_DATA_DIR", "DROID_SESSIONS_DIR", "PI_AGENT_DIR", "QWEN_DATA_DIR", "KILO_DATA_DIR", "GOOSE_PATH_ROOT",
-              "KIMI_DATA_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME")  # fmt: skip
+              "KIMI_DATA_DIR", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME")  # fmt: skip
 # 2030-01-01T00:00:00Z: every fixture time is moved to this day.
 FUTURE_S = 1893456000
 _ISO = re.compile(r"20\d\d-\d\d-\d\d(?=[T ]\d\d:)")

@@ -1,4 +1,4 @@
-"""The readers added for Amp, Factory Droid, pi, Qwen Code, Kilo CLI, Goose, Cline, Roo Code, Kilo Code and Kimi.
+"""The readers added for Amp, Factory Droid, pi, Qwen Code, Kilo CLI, Goose, Cline, Roo Code, Kilo Code, Kimi, OpenClaw.
 
 Each reads its fixture (``fixtures/agent-logs/<agent>/``, placed where the
 agent keeps it under a HOME) to exact per-model totals, counts the bad row
@@ -12,7 +12,7 @@ on purpose the test says so:
   ``totalTokens``); we count them as output, as they are billed.
 - Qwen ``promptTokenCount`` includes the cached tokens; ccusage reports it
   whole as input and again as cache reads, we count the uncached part as input.
-- pi: ccusage names models ``[pi] <model>``; we keep the model id.
+- pi and OpenClaw: ccusage names models ``[pi] <model>`` / ``[openclaw] <model>``; we keep the model id.
 - Kilo ``cost: 0`` (a subscription provider): ccusage takes 0 dollars, we
   price the tokens; so cost is compared only where the agent priced the request.
 - Cline, Roo Code and Kilo Code are not read by ccusage: totals only.
@@ -52,16 +52,18 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int, int, int, float | None]]] = {
     "roo-code": {HAIKU: (2, 52, 450, 9000, 9400, 0.012790 + 0.002162)},
     "kilo-code": {SONNET: (1, 7, 520, 0, 15000, 0.064071)},
     "kimi": {"kimi-for-coding": (2, 2100, 360, 16200, 512, None)},
+    "openclaw": {"claude-sonnet-4-5": (2, 15, 230, 5200, 5450, 0.021933 + 0.003620), "gpt-5-mini": (1, 900, 120, 0, 0, 0.000465)},
 }
 # agent -> (prompts, tool calls, bad rows); None where the agent's files record no such thing.
 COUNTS: dict[str, tuple[int | None, int | None, int]] = {
     "amp": (1, 1, 1), "droid": (None, None, 1), "pi": (1, 1, 1), "qwen-code": (1, 1, 1), "kilo": (1, 1, 1),
     "goose": (None, None, 1), "cline": (2, 1, 1), "roo-code": (1, 1, 0), "kilo-code": (1, 0, 0), "kimi": (None, None, 1),
+    "openclaw": (1, 1, 0),
 }  # fmt: skip
 # ccusage's command per agent, and the extra (reasoning) tokens it keeps out of outputTokens.
 CCUSAGE_AGENTS: dict[str, tuple[str, int]] = {
     "amp": ("amp", 0), "droid": ("droid", 600), "pi": ("pi", 0), "qwen-code": ("qwen", 120), "kilo": ("kilo", 64),
-    "goose": ("goose", 500), "kimi": ("kimi", 0),
+    "goose": ("goose", 500), "kimi": ("kimi", 0), "openclaw": ("openclaw", 0),
 }  # fmt: skip
 
 
@@ -116,7 +118,7 @@ def test_totals_agree_with_ccusage(agent: str, home: Path) -> None:
     theirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for day in report["daily"]:
         for name, row in [(r["modelName"], r) for r in day.get("modelBreakdowns", [])] + list(day.get("models", {}).items()):
-            name = name.removeprefix("[pi] ")  # ccusage's label for pi's models
+            name = name.removeprefix("[pi] ").removeprefix("[openclaw] ")  # ccusage's labels for these models
             for field in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "cost"):
                 theirs[name][field] += row.get(field, 0) or 0
     events, _ = ours(agent, home)
@@ -197,7 +199,7 @@ def test_doctor_lists_every_agent_its_files_bad_rows_and_the_tokenless_ones(home
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     files = {"amp": 2, "droid": 3, "pi": 1, "qwen-code": 1, "kilo": 1, "goose": 1, "cline": 1, "roo-code": 1,
-             "kilo-code": 1, "kimi": 1}  # fmt: skip
+             "kilo-code": 1, "kimi": 1, "openclaw": 2}  # fmt: skip
     for agent, count in files.items():
         bad = COUNTS[agent][2]
         assert f"  {agent}: {count} files{f', {bad} bad lines' if bad else ''} - " in out, agent

@@ -471,13 +471,15 @@ AGENTS_EXPECTED: dict[tuple[str, str], dict[str, float | int]] = {
     ("roo-code", "claude-haiku-4-5"): dict(requests=2, input=52, output=450, cache_read=9000, cache_write=9400, cost_usd=0.015, prompts=1, tool_calls=1),
     ("kilo-code", "claude-sonnet-4-5"): dict(requests=1, input=7, output=520, cache_write=15000, cost_usd=0.0641, prompts=1),
     ("kimi", "kimi-for-coding"): dict(requests=2, input=2100, output=360, cache_read=16200, cache_write=512),
+    ("openclaw", "claude-sonnet-4-5"): dict(requests=2, input=15, output=230, cache_read=5200, cache_write=5450, cost_usd=0.0256, prompts=1, tool_calls=1),
+    ("openclaw", "gpt-5-mini"): dict(requests=1, input=900, output=120, cost_usd=0.0005),
 }
 
 
 def test_every_agent_gets_exact_trailers_then_only_what_grew(
     tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    """One commit with the logs of ten more agents in their own formats; then Droid and Goose grow in place."""
+    """One commit with the logs of eleven more agents in their own formats; then Droid and Goose grow in place."""
     import sqlite3
 
     from agent_homes import AGENT_VARS, place, touch_future

@@ -165,6 +165,7 @@ READERS: dict[str, str] = {
     "roo-code": "commitledger.capture.roo_code:RooCodeReader",
     "kilo-code": "commitledger.capture.kilo_code:KiloCodeReader",
     "kimi": "commitledger.capture.kimi:KimiReader",
+    "openclaw": "commitledger.capture.openclaw:OpenClawReader",
 }
 
 

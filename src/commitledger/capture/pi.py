@@ -11,6 +11,7 @@ without it in ``ctx`` starts again from 0 (keys are stable on a re-read).
   is pi's own price and becomes ``cost_usd``. Keys are the session id and the
   entry ``id``.
 - A user message is a human prompt; ``toolCall`` content blocks are tool calls.
+- The model is the message's own ``model``, else the last ``model_change``.
 - The working directory is the header's ``cwd``.
 """
 
@@ -27,6 +28,8 @@ AGENT = "pi"
 
 class PiReader:
     agent = AGENT
+    # Row types that carry no message; a model change names the model of the rows after it.
+    _MODEL_ROWS = ("model_change",)
 
     def incremental(self, path: Path) -> bool:
         return True
@@ -55,13 +58,17 @@ class PiReader:
                 if isinstance(cwd, str) and cwd:
                     ctx["cwd"] = cwd
                 continue
-            if kind != "message":
-                continue
-            _message(row, path, ctx, result.events)
+            if kind == "message":
+                _message(self.agent, row, path, ctx, result.events)
+            elif kind in self._MODEL_ROWS or (kind == "custom" and row.get("customType") == "model-snapshot"):
+                source = row.get("data") if type(row.get("data")) is dict else row
+                model = source.get("modelId") or source.get("model")
+                if isinstance(model, str) and model:
+                    ctx["model"] = model
         return result
 
 
-def _message(row: dict[str, Any], path: Path, ctx: dict[str, Any], out: list[UsageEvent]) -> None:
+def _message(agent: str, row: dict[str, Any], path: Path, ctx: dict[str, Any], out: list[UsageEvent]) -> None:
     entry_id = row.get("id")
     message = row.get("message")
     if not isinstance(entry_id, str) or not entry_id or type(message) is not dict:
@@ -71,19 +78,19 @@ def _message(row: dict[str, Any], path: Path, ctx: dict[str, Any], out: list[Usa
     when = iso_to_epoch(row.get("timestamp")) or iso_to_epoch(message.get("timestamp")) or 0.0
     role = message.get("role")
     if role == "user":
-        out.append(UsageEvent(AGENT, "prompt", f"prompt:{session}:{entry_id}", when, session, cwd))
+        out.append(UsageEvent(agent, "prompt", f"prompt:{session}:{entry_id}", when, session, cwd))
         return
     if role != "assistant":
         return
-    model = message.get("model")
-    model = model if isinstance(model, str) else ""
+    model = message.get("modelId") or message.get("model") or ctx.get("model")
+    model = model if isinstance(model, str) and model else "unknown"
     content = message.get("content")
     if isinstance(content, list):
         for block in content:
             if type(block) is dict and block.get("type") == "toolCall":
                 call = block.get("id")
                 if isinstance(call, str) and call:
-                    out.append(UsageEvent(AGENT, "tool", f"tool:{session}:{call}", when, session, cwd, None, model))
+                    out.append(UsageEvent(agent, "tool", f"tool:{session}:{call}", when, session, cwd, None, model))
     usage = message.get("usage")
     if type(usage) is not dict:
         return
@@ -99,5 +106,5 @@ def _message(row: dict[str, Any], path: Path, ctx: dict[str, Any], out: list[Usa
     total = cost.get("total") if type(cost) is dict else None
     cost_usd = float(total) if isinstance(total, (int, float)) and not isinstance(total, bool) and total > 0 else None
     out.append(
-        UsageEvent(AGENT, "request", f"{session}:{entry_id}", when, session, cwd, None, model, fresh, output, read, write, 0, cost_usd)
+        UsageEvent(agent, "request", f"{session}:{entry_id}", when, session, cwd, None, model, fresh, output, read, write, 0, cost_usd)
     )
