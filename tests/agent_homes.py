@@ -62,7 +62,7 @@ def place(home: Path, agents: list[str] | None = None, repo: Path | None = None)
             out[agent] = dest
             if repo is not None:
                 for path in dest.rglob("*"):
-                    if path.is_file() and path.suffix in (".json", ".jsonl", ".sql"):
+                    if path.is_file() and (".json" in path.name or path.suffix == ".sql"):  # .jsonl.reset.<time> too
                         text = path.read_text(encoding="utf-8")
                         text = _future(text.replace(FIXTURE_CWD, str(repo)))
                         path.write_text(text, encoding="utf-8")
