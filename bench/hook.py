@@ -14,8 +14,8 @@ warm hook vs ``python -c pass`` on the same interpreter (target <= 4), cold
 ``--all-agents`` (issue 12): every other agent commitledger reads (Amp,
 Droid, pi, Qwen Code, Kilo CLI, Goose, Kimi, OpenClaw, Cline, Roo Code, Kilo
 Code) also has logs, in its own format, under each case's HOME: half of each
-case's bytes are Claude Code's, the other half is split evenly among them
-(``bench/agent_logs.py``). The hook then runs every reader.
+case's bytes and files are Claude Code's, the other half is split evenly among
+them (``bench/agent_logs.py``). The hook then runs every reader.
 
 Run: python bench/hook.py [--scale 1.0] [--keep DIR] [--all-agents]
 """
@@ -201,8 +201,8 @@ def all_agents_profile(base: Path, full: int, files: int, repos: list[Path], sma
 
     homes = {"full": base / "big" / "home", "10MB": base / "small" / "home"}
     per_agent = len(agent_logs.WRITERS)
-    agent_logs.generate(homes["full"], repos, full // 2 // per_agent, max(3, files // 2 // per_agent))
-    agent_logs.generate(homes["10MB"], small_repos, 10_000_000 // 2 // per_agent, 3)
+    agent_logs.generate(homes["full"], repos, full // 2 // per_agent, max(1, files // 2 // per_agent))
+    agent_logs.generate(homes["10MB"], small_repos, 10_000_000 // 2 // per_agent, 1)
     return homes
 
 
@@ -236,8 +236,8 @@ def main() -> None:
         files = max(10, int(3000 * args.scale))
         started = time.perf_counter()
         share = 0.5 if args.all_agents else 1.0
-        big_config, repos = generate(base / "big", int(full * share), files, int(80e6 * args.scale * share))
-        small_config, small_repos = generate(base / "small", int(10_000_000 * share), 25, int(1_000_000 * share))
+        big_config, repos = generate(base / "big", int(full * share), int(files * share), int(80e6 * args.scale * share))
+        small_config, small_repos = generate(base / "small", int(10_000_000 * share), int(25 * share), int(1_000_000 * share))
         homes = all_agents_profile(base, full, files, repos, small_repos) if args.all_agents else {}
         print(f"generated {full / 1e6:.0f} MB in {files} files and 10 MB in 25 files in {time.perf_counter() - started:.1f}s"
               + (" (half Claude Code, half 11 other agents)" if args.all_agents else ""))
