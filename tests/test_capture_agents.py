@@ -206,3 +206,23 @@ def test_doctor_lists_every_agent_its_files_bad_rows_and_the_tokenless_ones(home
     assert f"  goose: 1 files, 1 bad lines - {home / '.local/share/goose/sessions'}" in out
     assert f"  cursor: seen ({home / '.cursor'}, {home / '.config/Cursor'}), records nothing by itself" in out
     assert "  windsurf: seen (" in out and "  warp:" not in out
+
+
+def test_a_second_collect_over_unchanged_logs_reads_nothing_and_lists_from_cache(home: Path, tmp_path: Path) -> None:
+    """An agent whose files did not change costs a stat per file and per directory: no listing, no read."""
+    from commitledger.capture.index import collect, save_index
+
+    old = 1_700_000_000
+    for path in [home, *home.rglob("*")]:
+        os.utime(path, (old, old), follow_symlinks=False)  # directories modified long ago: listings may be cached
+    state = tmp_path / "state"
+    agents = sorted(EXPECTED)
+    first = collect(state, reader_env(home), lambda e: True, agents)
+    save_index(state, first)
+    assert all(first.stats[a].bytes_read > 0 for a in agents)
+    second = collect(state, reader_env(home), lambda e: True, agents)
+    for agent in agents:
+        stats = second.stats[agent]
+        assert (stats.bytes_read, stats.listed_from_cache, stats.files) == (0, True, first.stats[agent].files), agent
+        assert stats.bad_lines == COUNTS[agent][2], agent
+    assert second.events == [] and not second.dirty
