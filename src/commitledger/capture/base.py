@@ -28,7 +28,8 @@ class UsageEvent(Slotted):
     """One request, prompt or tool call, normalised across agents.
 
     Fields, in order: ``agent`` ("claude-code", "codex", "gemini-cli", "opencode",
-    "copilot-cli", "aider", "manual"); ``kind`` (a model API call, a human prompt,
+    "copilot-cli", "aider", the other keys of ``READERS``, or a name given to
+    ``commitledger record``); ``kind`` (a model API call, a human prompt,
     or a tool invocation); ``key`` (dedupe key, unique within the agent);
     ``time`` (epoch seconds, UTC); ``session`` (subagents count toward their
     parent); ``cwd`` (the directory the agent worked in, as the log says);
