@@ -38,6 +38,12 @@ PLACES: dict[str, list[tuple[str, str]]] = {
 # Variables that would send a reader (ours or ccusage) elsewhere.
 AGENT_VARS = ("AMP_DATA_DIR", "DROID_SESSIONS_DIR", "PI_AGENT_DIR", "QWEN_DATA_DIR", "KILO_DATA_DIR", "GOOSE_PATH_ROOT",
               "KIMI_DATA_DIR", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME")  # fmt: skip
+# Agents that name a session's folder after its working directory, and how (learned from each agent's source).
+FOLDER_NAMES = {
+    "pi": lambda cwd: "--" + cwd.lstrip("/").replace("/", "-").replace(":", "-") + "--",
+    "qwen-code": lambda cwd: "".join(ch if ch.isalnum() else "-" for ch in cwd),
+    "droid": lambda cwd: cwd.replace("/", "-"),
+}
 # 2030-01-01T00:00:00Z: every fixture time is moved to this day.
 FUTURE_S = 1893456000
 _ISO = re.compile(r"20\d\d-\d\d-\d\d(?=[T ]\d\d:)")
@@ -73,6 +79,9 @@ def place(home: Path, agents: list[str] | None = None, repo: Path | None = None)
                 conn.commit()
                 conn.close()
                 script.unlink()
+            if repo is not None and agent in FOLDER_NAMES:
+                for folder in [p for p in dest.rglob("*") if p.is_dir() and p.name == FOLDER_NAMES[agent](FIXTURE_CWD)]:
+                    folder.rename(folder.with_name(FOLDER_NAMES[agent](str(repo))))
             if agent == "kimi" and repo is not None:
                 old = dest / "sessions" / hashlib.md5(FIXTURE_CWD.encode()).hexdigest()  # noqa: S324
                 old.rename(dest / "sessions" / hashlib.md5(str(repo).encode()).hexdigest())  # noqa: S324

@@ -193,6 +193,7 @@ def test_a_torn_document_is_counted_not_fatal(tmp_path: Path) -> None:
 def test_doctor_lists_every_agent_its_files_bad_rows_and_the_tokenless_ones(home: Path, repo: Path) -> None:
     from conftest import run_cli
 
+    place(home, ["pi", "qwen-code", "droid", "kimi"], repo=repo.resolve())  # folders named after this repository
     (home / ".cursor").mkdir()
     (home / ".codeium" / "windsurf").mkdir(parents=True)
     proc = run_cli("doctor", cwd=repo, env={**os.environ, "HOME": str(home)})
@@ -200,6 +201,7 @@ def test_doctor_lists_every_agent_its_files_bad_rows_and_the_tokenless_ones(home
     out = proc.stdout
     files = {"amp": 2, "droid": 3, "pi": 1, "qwen-code": 1, "kilo": 1, "goose": 1, "cline": 1, "roo-code": 1,
              "kilo-code": 1, "kimi": 1, "openclaw": 2}  # fmt: skip
+    files.update({"pi": 1, "qwen-code": 1, "droid": 3, "kimi": 1})  # this repository's folders only
     for agent, count in files.items():
         bad = COUNTS[agent][2]
         assert f"  {agent}: {count} files{f', {bad} bad lines' if bad else ''} - " in out, agent
@@ -226,3 +228,26 @@ def test_a_second_collect_over_unchanged_logs_reads_nothing_and_lists_from_cache
         assert (stats.bytes_read, stats.listed_from_cache, stats.files) == (0, True, first.stats[agent].files), agent
         assert stats.bad_lines == COUNTS[agent][2], agent
     assert second.events == [] and not second.dirty
+
+
+def test_folder_named_stores_list_only_this_worktrees_folders(tmp_path: Path) -> None:
+    """pi, Qwen, Droid and Kimi file sessions by working directory: another repository's files are not even listed."""
+    from agent_homes import FOLDER_NAMES
+    from commitledger.capture.base import Env
+
+    home = tmp_path / "home"
+    mine, other = tmp_path / "src" / "web", tmp_path / "src" / "api"  # ("web-admin" would be listed: the encoding is lossy)
+    for repo in (mine, other, mine / "pkg"):
+        repo.mkdir(parents=True, exist_ok=True)
+    place(home, ["pi", "qwen-code", "droid", "kimi"], repo=other)
+    place(home, ["pi", "qwen-code", "droid", "kimi"], repo=mine / "pkg")  # a session started in a subdirectory
+    registry = {"work_dirs": [{"path": str(other), "kaos": "local"}, {"path": str(mine / "pkg"), "kaos": "local"}]}
+    (home / ".kimi" / "kimi.json").write_text(json.dumps(registry), encoding="utf-8")  # both placements registered
+    env = Env(home=home, environ={}, extra={"worktree": str(mine)})
+    for agent in ("pi", "qwen-code", "droid", "kimi"):
+        listed = [str(p) for p in load_reader(agent).files(env)]
+        assert listed, agent
+        if agent in FOLDER_NAMES:
+            assert all(FOLDER_NAMES[agent](str(mine / "pkg")) in p for p in listed), (agent, listed)
+        everything = list(load_reader(agent).files(Env(home=home, environ={}, extra={})))
+        assert len(everything) > len(listed), agent

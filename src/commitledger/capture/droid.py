@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
-from commitledger.capture.jsonl import as_int, loads, read_document, walk_files
+from commitledger.capture.folders import folder_filter
+from commitledger.capture.jsonl import as_int, loads, read_document
+from commitledger.capture.pi import _per_folder
 
 AGENT = "droid"
 SUFFIX = ".settings.json"
@@ -44,8 +46,9 @@ class DroidReader:
         return [env.home / ".factory" / "sessions"]
 
     def files(self, env: Env) -> Iterable[Path]:
+        wanted = folder_filter(env.extra)  # sessions are filed under their encoded working directory
         for root in self.roots(env):
-            yield from walk_files(root, SUFFIX)
+            yield from _per_folder(root, SUFFIX, wanted)
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         document, size = read_document(path)

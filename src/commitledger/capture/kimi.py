@@ -12,7 +12,8 @@ request: ``input_other`` (uncached input), ``output``, ``input_cache_read``,
   a session run with ``--model`` is booked to that configured model.
 - The working directory: the session folder's parent is named by the md5 of
   the work directory, and ``~/.kimi/kimi.json`` lists the work directories
-  (``work_dirs[].path``), so the folder maps back to its path.
+  (``work_dirs[].path``), so the folder maps back to its path; only the
+  folders of directories inside this worktree are listed.
 - Prompts and tool calls are not counted (unknown, not zero).
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
+from commitledger.capture.folders import inside
 from commitledger.capture.jsonl import LineReader, as_int, rows
 
 AGENT = "kimi"
@@ -44,15 +46,22 @@ class KimiReader:
     def roots(self, env: Env) -> list[Path]:
         named = env.environ.get("KIMI_DATA_DIR", "").strip()
         bases = [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()] if named else [env.home / ".kimi"]
-        return [base / "sessions" for base in bases]
+        # kimi.json is a root too: a directory registered there changes which folders are listed.
+        return [path for base in bases for path in (base / "sessions", base / "kimi.json")]
 
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):
+            if root.name != "sessions":
+                continue
             try:
                 work_dirs = sorted(root.iterdir())
             except OSError:
                 continue
+            _model_name, dirs = self._metadata(root.parent)
             for work_dir in work_dirs:
+                where = dirs.get(work_dir.name)
+                if where is None or not inside(where, env.extra):
+                    continue  # a folder no registered directory of this worktree hashes to: nothing to attribute
                 try:
                     sessions = sorted(work_dir.iterdir())
                 except OSError:

@@ -12,7 +12,9 @@ without it in ``ctx`` starts again from 0 (keys are stable on a re-read).
   entry ``id``.
 - A user message is a human prompt; ``toolCall`` content blocks are tool calls.
 - The model is the message's own ``model``, else the last ``model_change``.
-- The working directory is the header's ``cwd``.
+- The working directory is the header's ``cwd``. A session's folder is named
+  after that directory, so only this worktree's folders are listed
+  (``capture.folders``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
+from commitledger.capture.folders import folder_filter
 from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, rows, walk_files
 
 AGENT = "pi"
@@ -41,8 +44,9 @@ class PiReader:
         return [env.home / ".pi" / "agent" / "sessions"]
 
     def files(self, env: Env) -> Iterable[Path]:
+        wanted = folder_filter(env.extra)
         for root in self.roots(env):
-            yield from walk_files(root, ".jsonl")
+            yield from _per_folder(root, ".jsonl", wanted)
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         if start and "session" not in ctx:
@@ -66,6 +70,27 @@ class PiReader:
                 if isinstance(model, str) and model:
                     ctx["model"] = model
         return result
+
+
+def _per_folder(root: Path, suffix: str, wanted: Any) -> list[Path]:
+    """Files under the folders of ``root`` that ``wanted`` admits (all when None), and files at its top."""
+    import os
+
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return []
+    out: list[Path] = []
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if wanted is None or wanted(entry.name):
+                    out.extend(walk_files(Path(entry.path), suffix))
+            elif entry.name.endswith(suffix) and entry.is_file():
+                out.append(Path(entry.path))
+        except OSError:
+            continue
+    return out
 
 
 def _message(agent: str, row: dict[str, Any], path: Path, ctx: dict[str, Any], out: list[UsageEvent]) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
+from commitledger.capture.folders import folder_filter
 from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, rows
 
 AGENT = "qwen-code"
@@ -37,9 +38,10 @@ class QwenReader:
         return [base / "projects" for base in bases]
 
     def files(self, env: Env) -> Iterable[Path]:
+        wanted = folder_filter(env.extra)  # a project folder is named after its encoded directory
         for root in self.roots(env):
             try:
-                projects = sorted(p for p in root.iterdir() if p.is_dir())
+                projects = sorted(p for p in root.iterdir() if p.is_dir() and (wanted is None or wanted(p.name)))
             except OSError:
                 continue
             for project in projects:
