@@ -28,7 +28,8 @@ class UsageEvent(Slotted):
     """One request, prompt or tool call, normalised across agents.
 
     Fields, in order: ``agent`` ("claude-code", "codex", "gemini-cli", "opencode",
-    "copilot-cli", "aider", "manual"); ``kind`` (a model API call, a human prompt,
+    "copilot-cli", "aider", the other keys of ``READERS``, or a name given to
+    ``commitledger record``); ``kind`` (a model API call, a human prompt,
     or a tool invocation); ``key`` (dedupe key, unique within the agent);
     ``time`` (epoch seconds, UTC); ``session`` (subagents count toward their
     parent); ``cwd`` (the directory the agent worked in, as the log says);
@@ -186,6 +187,17 @@ READERS: dict[str, str] = {
     "opencode": "commitledger.capture.opencode:OpenCodeReader",
     "copilot-cli": "commitledger.capture.copilot:CopilotReader",
     "aider": "commitledger.capture.aider:AiderReader",
+    "amp": "commitledger.capture.amp:AmpReader",
+    "droid": "commitledger.capture.droid:DroidReader",
+    "pi": "commitledger.capture.pi:PiReader",
+    "qwen-code": "commitledger.capture.qwen:QwenReader",
+    "kilo": "commitledger.capture.kilo:KiloReader",
+    "goose": "commitledger.capture.goose:GooseReader",
+    "cline": "commitledger.capture.cline:ClineReader",
+    "roo-code": "commitledger.capture.roo_code:RooCodeReader",
+    "kilo-code": "commitledger.capture.kilo_code:KiloCodeReader",
+    "kimi": "commitledger.capture.kimi:KimiReader",
+    "openclaw": "commitledger.capture.openclaw:OpenClawReader",
 }
 
 

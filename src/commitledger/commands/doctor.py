@@ -60,6 +60,12 @@ def doctor() -> None:
         problems = f", {stats.bad_lines} bad lines" if stats.bad_lines else ""
         problems += f", {stats.unreadable} unreadable files" if stats.unreadable else ""
         click.echo(f"  {agent}: {stats.files} files{problems} - {where}")
+    from commitledger.capture.seen import seen
+    from commitledger.hook.pending import reader_env
+
+    for agent, found in seen(reader_env(paths, config, os.environ)).items():
+        click.echo(f"  {agent}: seen ({', '.join(map(str, found))}), records nothing by itself:"
+                   f" add its usage with 'commitledger record --agent {agent} ...' (README)")
     click.echo("hooks:")
     for line in _hook_report(paths.worktree):
         click.echo(line)

@@ -56,7 +56,13 @@ GRACE_SECONDS = 45 * 86400
 SEP = "\x1f"
 # Agents whose logs never say what a human prompt or a tool call is: those
 # counts are unknown (left out of the trailer), not zero.
-_UNKNOWN_COUNTS: dict[str, tuple[str, ...]] = {"aider": ("prompts", "tool_calls")}
+_UNKNOWN_COUNTS: dict[str, tuple[str, ...]] = {
+    "aider": ("prompts", "tool_calls"),
+    # Session totals or a wire log only: no prompt or tool row on disk.
+    "droid": ("prompts", "tool_calls"),
+    "goose": ("prompts", "tool_calls"),
+    "kimi": ("prompts", "tool_calls"),
+}
 # Token fields of a request, in the order ``recorded.json`` stores them.
 _TOKENS: tuple[str, ...] = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
 
