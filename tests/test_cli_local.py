@@ -38,7 +38,7 @@ def test_plain_hooks_record_manual_usage_and_warn_once_on_failure(repo: Path) ->
     assert proc.returncode == 0, proc.stderr
     commit_file(repo, "b.txt", "b", "Second")
     message = git(repo, "log", "-1", "--format=%B")
-    assert "AI-Usage: agent=cursor model=gpt-5 requests=1 input=10 output=5 cache_read=0 cache_write=0 cost_usd=0.0100" in message
+    assert "AI-Usage: agent=cursor model=gpt-5 input=10 output=5 cache_read=0 cache_write=0 cost_usd=0.0100" in message
     commit_file(repo, "c.txt", "c", "Third")
     assert git(repo, "log", "-1", "--format=%B") == "Third"
     shown = run_cli("show", "HEAD~1", "--json", cwd=repo)
