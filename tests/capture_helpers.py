@@ -51,7 +51,9 @@ def window(events: Iterable[UsageEvent]) -> list[UsageEvent]:
     for event in events:
         slot = (event.kind, event.key)
         kept = best.get(slot)
-        if kept is None or event.weight > kept.weight:
+        if kept is None or event.weight > kept.weight or (
+            event.weight == kept.weight and event.model and not kept.model
+        ):
             best[slot] = event
     return list(best.values())
 

@@ -259,7 +259,11 @@ class Window:
             name = slot(event.agent, event.key)
             entry = self.pending.get(name)
             if entry is not None:
-                if event.weight > entry.event.weight:
+                if event.weight > entry.event.weight or (
+                    # A copy of a request that names no model (a Codex fork's copied history read
+                    # before the original): the original, which names it, wins the tie.
+                    event.weight == entry.event.weight and event.model and not entry.event.model
+                ):
                     entry.event = event
                     changed += 1
                 continue
