@@ -109,3 +109,15 @@ def test_snapshot_cached_per_version_and_hook_never_imports_genai_prices(tmp_pat
     files[0].rename(stale)
     third = subprocess.run([sys.executable, "-c", code % str(cache)], capture_output=True, text=True, env=env, check=True)
     assert third.stdout.split() == ["5.0", "True"]
+
+
+@pytest.mark.parametrize("raw", [
+    "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4.5", "anthropic/claude-sonnet-4.5",
+    "claude-sonnet-4-5@20250929",
+])  # fmt: skip
+def test_every_spelling_of_one_model_is_one_line(raw: str) -> None:
+    from commitledger.ledger.pricing import normalise_model
+
+    assert normalise_model(raw) == "claude-sonnet-4-5"

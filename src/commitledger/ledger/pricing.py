@@ -311,7 +311,8 @@ class PriceTable(Slotted):
         hint = provider or _provider_of(model) or AGENT_PROVIDER.get(agent or "")
         for candidate in _candidates(model, keep_raw=True):
             found = snap.find(candidate, hint)
-            if found is None and hint and not provider:
+            if found is None and hint:
+                # A provider that does not list the model (an aggregator, a new gateway): the model's own.
                 found = snap.find(candidate, None)
             if found is not None:
                 return found
