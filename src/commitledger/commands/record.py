@@ -44,29 +44,12 @@ def _priced(
     paths: object, model: str, input_: int, output: int, cache_read: int, cache_write: int,
     requests: int | None, now: float,
 ) -> float | None:  # fmt: skip
-    """Totals priced as ``requests`` even requests (each picks its own tier); without a count, the standard tier.
-
-    One request of the whole total would cross a long-context threshold that
-    none of the real requests crossed.
-    """
+    """Totals priced as ``requests`` even requests; without a count, the standard tier."""
     from commitledger.config import load_config
-    from commitledger.ledger.pricing import load_prices
+    from commitledger.ledger.pricing import load_prices, split_cost
 
     table = load_prices(load_config(paths.worktree).prices, os.environ)  # type: ignore[attr-defined]
-    if not requests:
-        return table.cost(model, input=input_, output=output, cache_read=cache_read, cache_write_5m=cache_write,
-                          when=now, standard_tier=True)
-    n = requests
-    each = table.cost(model, input=input_ // n, output=output // n, cache_read=cache_read // n,
-                      cache_write_5m=cache_write // n, when=now)
-    if each is None:
-        return None
-    rest = (input_ % n, output % n, cache_read % n, cache_write % n)
-    extra = 0.0
-    if any(rest):
-        extra = table.cost(model, input=rest[0], output=rest[1], cache_read=rest[2], cache_write_5m=rest[3],
-                           when=now, standard_tier=True) or 0.0
-    return each * n + extra
+    return split_cost(table, model, input_, output, cache_read, cache_write, requests, now)
 
 
 @click.command("record")

@@ -632,42 +632,65 @@ def load_prices(
     return PriceTable(models, {}, taken, tuple(sources), snapshot, bad)
 
 
-def price_later(usage: Any, model: str, agent: str | None = None, table: PriceTable | None = None) -> bool:
+def price_later(
+    usage: Any, model: str, agent: str | None = None, table: PriceTable | None = None, when: float | None = None
+) -> bool:
     """Price a trailer line that carries tokens but no ``cost_usd`` (unpriced when committed).
 
-    The tokens of a line are a sum of requests, so this prices them as the
-    requests they were split evenly (``requests`` when known), each at the
-    base rate of today's table: the figure is an estimate, marked
-    ``priced_later`` so readers can say so and count it. Returns whether it
-    priced the line.
+    The tokens of a line are a sum of requests, so they are priced as that
+    many even requests (``requests`` when known, else one request at the
+    standard tier, as ``record`` does) with the current table. The line is
+    marked (``priced_later``) so readers say so and count it; it is never
+    left out of a sum nor shown as $0. Returns whether it priced the line.
     """
     if usage.cost_usd is not None or not usage.has_tokens():
         return False
-    table = table if table is not None else _default_table()
-    n = usage.requests if isinstance(usage.requests, int) and usage.requests > 0 else 1
-    tokens = {k: int(getattr(usage, k) or 0) for k in ("input", "output", "cache_read", "cache_write")}
-    each = table.cost(
-        model, input=tokens["input"] // n, output=tokens["output"] // n, cache_read=tokens["cache_read"] // n,
-        cache_write_5m=tokens["cache_write"] // n, agent=agent,
-    )
-    if each is None:
+    table = table if table is not None else default_table()
+    cost = split_cost(table, model, int(usage.input or 0), int(usage.output or 0), int(usage.cache_read or 0),
+                      int(usage.cache_write or 0), usage.requests, when, agent)
+    if cost is None:
         return False
-    rest = None
-    if n > 1 and any(v % n for v in tokens.values()):
-        rest = table.cost(
-        model, input=tokens["input"] % n, output=tokens["output"] % n, cache_read=tokens["cache_read"] % n,
-        cache_write_5m=tokens["cache_write"] % n, agent=agent, standard_tier=True,
-        )
-    usage.cost_usd = each * n + (rest or 0.0)
+    usage.cost_usd = cost
+    usage.cost_complete = True
     usage.priced_later = 1
     return True
+
+
+def price_lines_later(lines: Any, when: float | None = None) -> int:
+    """``price_later`` over ``UsageLine``s; how many it priced."""
+    return sum(price_later(line.usage, line.model, line.agent, when=when) for line in lines)
+
+
+def split_cost(
+    table: PriceTable, model: str, input: int, output: int, cache_read: int, cache_write: int,
+    requests: int | None, when: float | None, agent: str | None = None,
+) -> float | None:  # fmt: skip
+    """Totals priced as ``requests`` even requests, each choosing its own tier; the standard tier without a count.
+
+    One request of the whole total would cross a long-context threshold that
+    none of the real requests crossed (ten requests of 45k are not one of 450k).
+    """
+    if not requests or requests <= 1:
+        return table.cost(model, input=input, output=output, cache_read=cache_read, cache_write_5m=cache_write,
+                          when=when, agent=agent, standard_tier=not requests)
+    n = requests
+    each = table.cost(model, input=input // n, output=output // n, cache_read=cache_read // n,
+                      cache_write_5m=cache_write // n, when=when, agent=agent)
+    if each is None:
+        return None
+    rest = (input % n, output % n, cache_read % n, cache_write % n)
+    extra = 0.0
+    if any(rest):
+        extra = table.cost(model, input=rest[0], output=rest[1], cache_read=rest[2], cache_write_5m=rest[3],
+                           when=when, agent=agent, standard_tier=True) or 0.0
+    return each * n + extra
 
 
 _DEFAULT: list[PriceTable] = []
 
 
-def _default_table() -> PriceTable:
-    """The table readers of old trailers use: genai-prices under the env-named file."""
+def default_table() -> PriceTable:
+    """The table readers of old trailers use: genai-prices under the env-named file (loaded once)."""
     if not _DEFAULT:
         _DEFAULT.append(load_prices())
     return _DEFAULT[0]
