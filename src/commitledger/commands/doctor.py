@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -81,7 +82,7 @@ def _models_in_logs(paths: object, config: object) -> dict[tuple[str, str, str],
     from commitledger.hook.pending import reader_env
 
     env = reader_env(paths, config, os.environ)  # type: ignore[arg-type]
-    seen: dict[tuple[str, str, str], int] = {}
+    best: dict[tuple[str, str], Any] = {}  # one event per key, as the window keeps them
     for agent in READERS:
         reader = load_reader(agent)
         try:
@@ -94,9 +95,16 @@ def _models_in_logs(paths: object, config: object) -> dict[tuple[str, str, str],
             except OSError:
                 continue
             for e in result.events:
-                if e.kind == "request" and e.cost_usd is None:
-                    key = (e.agent, e.model or "unknown", e.provider)
-                    seen[key] = seen.get(key, 0) + 1
+                if e.kind != "request":
+                    continue
+                kept = best.get((e.agent, e.key))
+                if kept is None or e.weight > kept.weight or (e.weight == kept.weight and e.model and not kept.model):
+                    best[(e.agent, e.key)] = e
+    seen: dict[tuple[str, str, str], int] = {}
+    for e in best.values():
+        if e.cost_usd is None:
+            name = (e.agent, e.model or "unknown", e.provider)
+            seen[name] = seen.get(name, 0) + 1
     return seen
 
 
