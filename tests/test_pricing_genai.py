@@ -121,3 +121,32 @@ def test_every_spelling_of_one_model_is_one_line(raw: str) -> None:
     from commitledger.ledger.pricing import normalise_model
 
     assert normalise_model(raw) == "claude-sonnet-4-5"
+
+
+def test_hook_prices_from_the_cached_table_without_importing_genai_prices(repo: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from conftest import AGENT_LOGS, commit_file, file_claude_sessions_under
+
+    load_prices(environ=dict(os.environ))  # the table is built once (as the first commit after an upgrade does)
+    commit_file(repo, "README.md", "x\n", "Initial commit",
+                env={**os.environ, "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"})
+    shutil.copytree(AGENT_LOGS / "claude-code", tmp_path / "claude")
+    for path in (tmp_path / "claude").rglob("*.jsonl"):
+        path.chmod(0o644)
+        path.write_text(path.read_text(encoding="utf-8").replace("/home/alice/src/acme-web", str(repo.resolve())),
+                        encoding="utf-8")
+    file_claude_sessions_under(tmp_path / "claude", repo.resolve())
+    msg = repo / ".git" / "MSG"
+    msg.write_text("Subject\n")
+    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(tmp_path / "claude")}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "commitledger", "hook", "prepare-commit-msg", str(msg), "message"],
+        cwd=repo, capture_output=True, text=True, check=False, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "commitledger.ledger.pricing" in imported, msg.read_text()
+    for heavy in ("genai_prices", "pydantic", "dataclasses", "tomllib", "commitledger.ledger.genai_table"):
+        assert heavy not in imported, heavy
+    assert "model=claude-sonnet-4-5 " in msg.read_text() and "cost_usd=" in msg.read_text()
