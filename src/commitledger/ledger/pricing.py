@@ -553,10 +553,14 @@ def _read_file(path: Path) -> tuple[dict[str, ModelPrice], int]:
 def genai_prices_version() -> str | None:
     """The installed genai-prices version, from its dist-info directory name (no import)."""
     for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
+        # The import system has listed these directories already (FileFinder's cache): reuse that.
+        finder = sys.path_importer_cache.get(entry)
+        names = getattr(finder, "_path_cache", None)
+        if not names:
+            try:
+                names = os.listdir(entry or ".")
+            except OSError:
+                continue
         for name in names:
             if name.startswith("genai_prices-") and name.endswith(".dist-info"):
                 return name[len("genai_prices-") : -len(".dist-info")]
