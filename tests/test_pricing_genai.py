@@ -100,10 +100,12 @@ def test_snapshot_cached_per_version_and_hook_never_imports_genai_prices(tmp_pat
             "print(round(t.cost('claude-opus-4-8', input=1000000), 4), 'genai_prices' in sys.modules)")
     first = subprocess.run([sys.executable, "-c", code % str(cache)], capture_output=True, text=True, env=env, check=True)
     assert first.stdout.split() == ["5.0", "True"]  # built once, importing genai-prices
-    files = list(cache.iterdir())
+    files = [f for f in cache.iterdir() if f.suffix == ".marshal"]
     assert len(files) == 1 and genai_prices.__version__ in files[0].name
     second = subprocess.run([sys.executable, "-c", code % str(cache)], capture_output=True, text=True, env=env, check=True)
     assert second.stdout.split() == ["5.0", "False"]  # reused without the import
+    # Resolved model ids are kept too, so a warm run matches no model logic at all.
+    assert any(f.suffix == ".resolved" for f in cache.iterdir())
     # Another version's file is not reused: a stale name is ignored and the current one built.
     stale = files[0].with_name(files[0].name.replace(genai_prices.__version__, "0.0.1"))
     files[0].rename(stale)

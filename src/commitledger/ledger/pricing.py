@@ -43,17 +43,11 @@ MAX_PRICE = 100_000.0
 MAX_PRICE_FILE = 32 * 1024 * 1024
 TABLE_FORMAT = 2
 
-_PREFIX = re.compile(
-    r"^(?:(?:anthropic|openai|google|gemini|vertex_ai|vertex|bedrock|azure|github-copilot|openrouter|models)[/.])+",
-    re.I,
-)
-# Bedrock inference profiles: us., eu., apac., global., us-gov. ... before anthropic.
-_BEDROCK = re.compile(r"^(?:[a-z][a-z-]*\.)?anthropic\.", re.I)
-_BEDROCK_SHAPE = re.compile(r"^(?:bedrock/)?(?:[a-z][a-z-]*\.)?anthropic\.", re.I)
-_DATE_SUFFIX = re.compile(r"(?:[-@](?:20\d{6}|20\d\d-\d\d-\d\d))$")
-_BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?$")
-_LATEST = re.compile(r"-latest$")
-_CLAUDE_DOT = re.compile(r"(?<=\d)\.(?=\d)")
+# Provider prefixes a model id may carry (``anthropic/``, ``vertex_ai/``, ``bedrock/``...). Names are
+# normalised with string operations, not regular expressions: the hook normalises every event, and
+# compiling a pattern costs it more than all the matching.
+_PREFIXES = ("anthropic", "openai", "google", "gemini", "vertex_ai", "vertex", "bedrock", "azure",
+             "github-copilot", "openrouter", "models")  # fmt: skip
 # The provider an agent talks to when its log names none.
 AGENT_PROVIDER = {"claude-code": "anthropic", "codex": "openai", "gemini-cli": "google"}
 # Provider names agents log (OpenCode's providerID) to genai-prices' ids.
@@ -132,7 +126,7 @@ def _compact_ref(ref: str) -> str:
 class Snapshot:
     """genai-prices' providers in compact form, resolving a model id the way genai-prices does."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], resolved_path: Path | None = None) -> None:
         self.version = str(data.get("version", "unknown"))
         self.newest_price = str(data.get("newest_price", "unknown"))
         self.built = str(data.get("built", "unknown"))
@@ -140,6 +134,22 @@ class Snapshot:
         self.by_id = {p[0]: p for p in self.providers}
         self._cache: dict[tuple[str, str], Any] = {}
         self._models: dict[str, Any] = {}
+        # Model ids resolved by earlier runs: (hint, ref) -> (provider id, owner id, index, fallback) or ().
+        # Matching walks a provider's models in order through their match logic, compiling each
+        # regular expression it meets: a commit hook re-resolving the same few ids would pay that
+        # every time.
+        self._resolved_path = resolved_path
+        self._resolved: dict[tuple[str, str], tuple[Any, ...]] = {}
+        if resolved_path is not None:
+            try:
+                import marshal
+
+                with open(resolved_path, "rb") as fh:
+                    loaded = marshal.load(fh)
+                if isinstance(loaded, dict):
+                    self._resolved = loaded
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
 
     def provider(self, hint: str | None, model_ref: str) -> Any:
         if hint:
@@ -165,17 +175,18 @@ class Snapshot:
             models = self._models[pid] = marshal.loads(provider[4])
         return models
 
-    def _match_model(self, provider: Any, ref: str, fallback: bool) -> tuple[Any, bool] | None:
-        for model in self.models(provider):
+    def _match_model(self, provider: Any, ref: str, fallback: bool) -> tuple[str, int, bool] | None:
+        """(id of the provider listing the model, its index there, found through a fallback)."""
+        for i, model in enumerate(self.models(provider)):
             if _matches(model[1], ref):
-                return model, False
+                return provider[0], i, False
         if fallback:
             for pid in provider[3]:
                 other = self.by_id.get(pid)
                 if other is not None:
                     found = self._match_model(other, ref, False)
                     if found is not None:
-                        return found[0], True
+                        return found[0], found[1], True
         return None
 
     def find(self, model_ref: str, hint: str | None) -> tuple[str, Any, bool] | None:
@@ -183,17 +194,43 @@ class Snapshot:
         key = (hint or "", model_ref)
         if key in self._cache:
             return self._cache[key]  # type: ignore[no-any-return]
-        ref = model_ref.lower()
-        provider = self.provider(hint, ref)
+        known = self._resolved.get(key)
+        if known is None:
+            known = self._resolve(model_ref, hint)
+            self._resolved[key] = known
+            self._save_resolved()
         out = None
-        if provider is not None:
-            found = self._match_model(provider, ref, True)
-            if found is None and _compact_ref(ref) != ref:
-                found = self._match_model(provider, _compact_ref(ref), True)
-            if found is not None:
-                out = (provider[0], found[0], found[1])
+        if known:
+            pid, owner, index, fallback = known
+            owner_provider = self.by_id.get(owner)
+            models = self.models(owner_provider) if owner_provider is not None else ()
+            if index < len(models):
+                out = (pid, models[index], fallback)
         self._cache[key] = out
         return out
+
+    def _resolve(self, model_ref: str, hint: str | None) -> tuple[Any, ...]:
+        ref = model_ref.lower()
+        provider = self.provider(hint, ref)
+        if provider is None:
+            return ()
+        found = self._match_model(provider, ref, True)
+        if found is None and _compact_ref(ref) != ref:
+            found = self._match_model(provider, _compact_ref(ref), True)
+        return () if found is None else (provider[0], found[0], found[1], found[2])
+
+    def _save_resolved(self) -> None:
+        if self._resolved_path is None:
+            return
+        import marshal
+
+        try:
+            tmp = self._resolved_path.with_name(f".{self._resolved_path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                marshal.dump(self._resolved, fh)
+            os.replace(tmp, self._resolved_path)
+        except OSError:
+            pass  # a read-only cache: resolved again next time
 
     @staticmethod
     def prices(model: Any, when: float, context: Mapping[str, str] | None, fallback: bool) -> dict[str, Any]:
@@ -382,27 +419,80 @@ def _override_cost(
     return total / PER_MILLION
 
 
+def _bedrock_rest(name: str) -> str | None:
+    """What follows ``anthropic.`` in a Bedrock id (``[bedrock/][us.|apac.|global.|us-gov.]anthropic.x``)."""
+    if name.startswith("bedrock/"):
+        name = name[8:]
+    if name.startswith("anthropic."):
+        return name[10:]
+    dot = name.find(".")
+    if 0 < dot and name[dot + 1 : dot + 11] == "anthropic." and _is_region(name[:dot]):
+        return name[dot + 11 :]
+    return None
+
+
+def _is_region(text: str) -> bool:
+    return text[0].isalpha() and all(ch.isascii() and (ch.isalpha() or ch == "-") for ch in text)
+
+
 def _provider_of(model: str) -> str | None:
     """The provider a model id's own shape names: Bedrock profiles, Vertex's ``@date``."""
-    if _BEDROCK_SHAPE.match(model.strip()):
-        return "aws"
     low = model.strip().lower()
+    if _bedrock_rest(low) is not None:
+        return "aws"
     if low.startswith(("vertex_ai/", "vertex/")) or ("@" in low and low.startswith("claude")):
         return "google"
     return None
 
 
+def _strip_date(name: str) -> str:
+    """``-20250929``, ``@20250929`` or ``-2025-09-29`` at the end."""
+    if len(name) >= 9 and name[-9] in "-@" and name[-8:].isdigit() and name[-8:-6] == "20":
+        return name[:-9]
+    tail = name[-11:]
+    if (len(name) >= 11 and tail[0] in "-@" and tail[1:3] == "20" and tail[5] == "-" and tail[8] == "-"
+            and (tail[1:5] + tail[6:8] + tail[9:11]).isdigit()):
+        return name[:-11]
+    return name
+
+
+def _strip_bedrock_version(name: str) -> str:
+    """``-v1`` or ``-v1:0`` at the end."""
+    at = name.rfind("-v")
+    if at < 0:
+        return name
+    rest = name[at + 2 :]
+    head, _, minor = rest.partition(":")
+    if head.isdigit() and (not minor or minor.isdigit()) and (":" not in rest or minor):
+        return name[:at]
+    return name
+
+
 def normalise_model(model: str) -> str:
     """The name a model is grouped under: no provider prefix or Bedrock profile, no date, dashes in Claude versions."""
     name = model.strip().lower()
-    name = _PREFIX.sub("", name)
-    name = _BEDROCK.sub("", name)
-    name = _BEDROCK_VERSION.sub("", name)
-    name = _LATEST.sub("", name)
-    name = _DATE_SUFFIX.sub("", name)
-    if name.startswith("claude-"):
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _PREFIXES:
+            if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1] in ("/", "."):
+                name = name[len(prefix) + 1 :]
+                stripped = True
+                break
+    rest = _bedrock_rest(name)
+    if rest is not None:
+        name = rest
+    name = _strip_bedrock_version(name)
+    if name.endswith("-latest"):
+        name = name[:-7]
+    name = _strip_date(name)
+    if name.startswith("claude-") and "." in name:
         # claude-sonnet-4.5 (OpenCode, Copilot) is Anthropic's claude-sonnet-4-5.
-        name = _CLAUDE_DOT.sub("-", name)
+        chars = list(name)
+        for i in range(1, len(chars) - 1):
+            if chars[i] == "." and chars[i - 1].isdigit() and chars[i + 1].isdigit():
+                chars[i] = "-"
+        name = "".join(chars)
     return name or model
 
 
@@ -590,7 +680,7 @@ def load_snapshot(environ: Mapping[str, str]) -> Snapshot | None:
         with open(path, "rb") as fh:
             data = marshal.load(fh)
         if isinstance(data, dict) and data.get("version") == version:
-            return Snapshot(data)
+            return Snapshot(data, path.with_name(path.stem + ".resolved"))
     except (OSError, EOFError, ValueError, TypeError):
         pass
     try:
@@ -607,7 +697,7 @@ def load_snapshot(environ: Mapping[str, str]) -> Snapshot | None:
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only cache dir: priced all the same, built again next time
-    return Snapshot(data)
+    return Snapshot(data, path.with_name(path.stem + ".resolved"))
 
 
 def load_prices(
