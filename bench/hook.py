@@ -477,12 +477,27 @@ def current_models(args: argparse.Namespace) -> None:
         subprocess.run([*COMMAND, "hook", "post-commit"], env=env, cwd=repo, check=True)
         hook: list[float] = []
         bare: list[float] = []
+        hook_cpu: list[float] = []
+        bare_cpu: list[float] = []
+
+        def cpu() -> float:
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return usage.ru_utime + usage.ru_stime
+
         for i in range(args.runs):
+            before = cpu()
             hook.append(warm_hook_once(repo, env, transcript, i))
+            hook_cpu.append(cpu() - before)
+            before = cpu()
             bare.append(python_pass_once(env))
+            bare_cpu.append(cpu() - before)
         h, p = statistics.median(hook), statistics.median(bare)
+        hc, pc = statistics.median(hook_cpu), statistics.median(bare_cpu)
         print(f"warm hook, one new request priced: {h * 1000:.1f} ms; python -c pass: {p * 1000:.1f} ms; "
               f"ratio {h / p:.2f} (target <= 3; genai-prices installed, read through the cached table)")
+        print(f"  CPU time (user+sys, steadier on a busy machine): hook {hc * 1000:.1f} ms, "
+              f"python -c pass {pc * 1000:.1f} ms, ratio {hc / pc:.2f}")
+        print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
