@@ -110,3 +110,13 @@ def test_larger_row_first_smaller_later_keeps_the_larger(tmp_path: Path) -> None
     path = _write(tmp_path, [big, small])
     events = [e for e in ClaudeCodeReader().read(path, 0, {}).events if e.kind == "request"]
     assert [e.output for e in events] == [800]
+
+
+def test_absurd_web_search_count_is_a_bad_row_not_a_price() -> None:
+    from commitledger.capture.base import UsageEvent, valid_event
+
+    ok = UsageEvent("claude-code", "request", "k", 1.8e9, "s", None, None, "claude-opus-4-8", 1, 1, web_searches=3)
+    assert valid_event(ok)
+    absurd = UsageEvent("claude-code", "request", "k", 1.8e9, "s", None, None, "claude-opus-4-8", 1, 1,
+                        web_searches=10**15)
+    assert not valid_event(absurd)

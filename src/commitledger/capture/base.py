@@ -166,6 +166,8 @@ MAX_TOKENS = 10**18 - 1
 MAX_COST = 1e12
 # Event times from 1970 to the year 3000: anything else is a corrupt row, not a request.
 MAX_TIME = 32503680000.0
+# Server-side web searches in one request: Anthropic caps a request's max_uses far below this.
+MAX_SEARCHES = 100_000
 
 
 def _number(value: Any) -> bool:
@@ -186,6 +188,9 @@ def valid_event(event: UsageEvent) -> bool:
     for value in (event.input, event.output, event.cache_read, event.cache_write_5m, event.cache_write_1h):
         if type(value) is not int or not 0 <= value <= MAX_TOKENS:
             return False
+    searches = event.web_searches
+    if type(searches) is not int or not 0 <= searches <= MAX_SEARCHES or type(event.tier) is not str:
+        return False
     cost = event.cost_usd
     return cost is None or (_number(cost) and 0 <= cost < MAX_COST)
 
