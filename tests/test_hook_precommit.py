@@ -430,11 +430,11 @@ def test_record_goes_into_the_next_commit(repo_with_logs: Repo) -> None:
     pending = json.loads(r.run(sys.executable, "-m", "commitledger", "usage", "--json").stdout)
     cursor = [x for x in pending["records"] if x["agent"] == "cursor"]
     assert cursor == [{"agent": "cursor", "model": "gpt-5", "input": 1000, "output": 200, "cache_read": 0,
-                       "cache_write": 0, "cost_usd": 0.25, "sessions": None, "prompts": None, "requests": 1,
-                       "tool_calls": 3}]  # fmt: skip
+                       "cache_write": 0, "cost_usd": 0.25, "sessions": None, "prompts": None, "requests": None,
+                       "tool_calls": 3}]  # fmt: skip  (no --requests: unknown, not an invented 1)
     assert r.commit("a.txt", "With manual usage").returncode == 0
     message = r.message()
-    assert "AI-Usage: agent=cursor model=gpt-5 requests=1 tool_calls=3 input=1000 output=200 cache_read=0 cache_write=0 cost_usd=0.2500" in message
+    assert "AI-Usage: agent=cursor model=gpt-5 tool_calls=3 input=1000 output=200 cache_read=0 cache_write=0 cost_usd=0.2500" in message
     assert_fixture_totals(message.replace("AI-Usage: agent=cursor", "X"))
 
 

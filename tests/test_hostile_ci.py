@@ -447,7 +447,7 @@ BAD_CONFIG = [
     ("[tool.commitledger]\nbaseline_days = 1000000\n", ("pr",), "baseline_days must be at most"),
     ("[tool.commitledger]\nmi_drop = nan\n", ("pr",), "mi_drop must be a finite number"),
     ('[tool.commitledger.prices.foo]\ninput = 1\noutput = 2\nlong_context = {threshold = "big", input = 2, output = 3}\n',
-     ("doctor",), "'threshold' must be a number of tokens"),
+     ("doctor",), "'threshold' must be a token count"),
     ("", ("pr", "--baseline-days", "100000000000"), "--baseline-days must be at most"),
     ("", ("pr", "--fail-on", "tests-faild"), "unknown signal 'tests-faild' for --fail-on"),
     ("", ("history", "--since", "99999y"), "'99999y' reaches back before the year 1"),

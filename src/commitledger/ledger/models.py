@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_serializer
 
 from commitledger.ledger.usage import Usage
 from commitledger.pr.signals import FILE_STATUSES, MI_RANKS, SIGNAL_IDS
@@ -74,6 +74,15 @@ class UsageModel(Contract):
     prompts: Count | None = None
     requests: Count | None = None
     tool_calls: Count | None = None
+    # Lines in this sum that had tokens but no cost_usd in their trailer, priced from their tokens since.
+    priced_later: Count | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_priced_later(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("priced_later") is None:
+            data.pop("priced_later", None)
+        return data
 
     @classmethod
     def of(cls, usage: Usage) -> UsageModel:
