@@ -44,7 +44,6 @@ _bot = click.option("--bot-login", envvar="COMMITLEDGER_BOT_LOGIN", show_envvar=
 def _configured_comment_when() -> str:
     """``comment_when`` from the checkout's pyproject.toml; "always" outside a repository."""
     from commitledger.config import load_config
-    from commitledger.errors import CommitledgerError
     from commitledger.git.paths import find_repo
 
     try:
