@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from commitledger.errors import CommitledgerError
+from commitledger.git.run import cat_objects
 from commitledger.git.run import run as _git
 
 NOTES_REF = "refs/notes/commitledger"
@@ -239,22 +240,9 @@ def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
             pairs.append((parts[0], parts[1]))
     if not pairs:
         return {}
-    proc = _git(repo, "cat-file", "--batch", input=("\n".join(b for b, _ in pairs) + "\n").encode(), text=False)
     out: dict[str, dict[str, Any]] = {}
-    data = proc.stdout
-    pos = 0
-    for _, commit in pairs:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            break
-        header = data[pos:end].split()
-        pos = end + 1
-        if len(header) != 3:
-            continue  # "<id> missing"
-        size = int(header[2])
-        body = data[pos : pos + size]
-        pos += size + 1
-        note = parse_note(body.decode("utf-8", "replace")) if header[1] == b"blob" else None
+    for (_, commit), found in zip(pairs, cat_objects(repo, [blob for blob, _ in pairs])):
+        note = parse_note(found[1].decode("utf-8", "replace")) if found is not None and found[0] == "blob" else None
         if note is not None:
             out[commit] = note
     return out

@@ -236,3 +236,29 @@ def require_sha1(repo: Path | str | None, what: str) -> None:
         raise CommitledgerError(
             f"this repository uses SHA-256 object ids (extensions.objectFormat = sha256); "
             f"{what} supports SHA-1 repositories only")
+
+
+def cat_objects(repo: Path | str | None, ids: Sequence[str]) -> list[tuple[str, bytes] | None]:
+    """Objects by id in one ``git cat-file --batch``: ``(type, content)`` each, ``None`` for a missing one.
+
+    One process whatever the number of objects; the answers come back in the
+    order asked, so the caller pairs them with its own keys.
+    """
+    if not ids:
+        return []
+    data = run(repo, "cat-file", "--batch", input=("\n".join(ids) + "\n").encode(), text=False).stdout
+    out: list[tuple[str, bytes] | None] = []
+    pos = 0
+    for _ in ids:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) != 3:  # "<id> missing" (or ambiguous)
+            out.append(None)
+            continue
+        size = int(header[2])
+        out.append((header[1].decode("ascii", "replace"), data[pos : pos + size]))
+        pos += size + 1
+    return out

@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from commitledger.git.run import run as run_git
+from commitledger.git.run import cat_objects
 from commitledger.history.cache import Chain
 from commitledger.history.scan import pack_usage, packed_cost_tokens, unpack_usage
 from commitledger.ledger.trailers import parse_usage_lines
@@ -59,22 +59,10 @@ def _messages(repo: Path, shas: list[str]) -> dict[str, str]:
     """Commit messages by id, read in one ``cat-file --batch``."""
     if not shas:
         return {}
-    data = run_git(repo, "cat-file", "--batch", input=("\n".join(shas) + "\n").encode(), text=False).stdout
     out: dict[str, str] = {}
-    pos = 0
-    for sha in shas:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            break
-        header = data[pos:end].split()
-        pos = end + 1
-        if len(header) != 3:
-            continue  # "<id> missing"
-        size = int(header[2])
-        body = data[pos : pos + size]
-        pos += size + 1
-        if header[1] == b"commit":
-            _, _, message = body.partition(b"\n\n")
+    for sha, found in zip(shas, cat_objects(repo, shas)):
+        if found is not None and found[0] == "commit":
+            _, _, message = found[1].partition(b"\n\n")
             out[sha] = message.decode("utf-8", "replace")
     return out
 
