@@ -38,11 +38,7 @@ class AmpReader:
         return False
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("AMP_DATA_DIR", "").strip()
-        bases = [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()] if named else [
-            env.home / ".local" / "share" / "amp"
-        ]
-        return [base / "threads" for base in bases]
+        return [base / "threads" for base in env.dirs("AMP_DATA_DIR", env.home / ".local" / "share" / "amp")]
 
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):

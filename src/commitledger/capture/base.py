@@ -144,6 +144,17 @@ class Env(Frozen):
     def __hash__(self) -> int:  # environ is a mapping: identity is enough for a hash
         return id(self)
 
+    def dirs(self, variable: str, *defaults: Path) -> list[Path]:
+        """The directories a comma-separated ``variable`` names (``~`` expanded), else ``defaults``.
+
+        Agents let users move their data with one variable; several paths are
+        allowed because people run one agent under two homes.
+        """
+        named = self.environ.get(variable, "").strip()
+        if named:
+            return [Path(part.strip()).expanduser() for part in named.split(",") if part.strip()]
+        return list(defaults)
+
 
 class Reader(Protocol):
     agent: str

@@ -43,10 +43,7 @@ class DroidReader:
         return False
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("DROID_SESSIONS_DIR", "").strip()
-        if named:
-            return [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()]
-        return [env.home / ".factory" / "sessions"]
+        return env.dirs("DROID_SESSIONS_DIR", env.home / ".factory" / "sessions")
 
     def files(self, env: Env) -> Iterable[Path]:
         wanted = folder_filter(env.extra)  # sessions are filed under their encoded working directory

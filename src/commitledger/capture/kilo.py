@@ -34,10 +34,7 @@ class KiloReader:
         return False
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("KILO_DATA_DIR", "").strip()
-        if named:
-            return [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()]
-        return [env.home / ".local" / "share" / "kilo"]
+        return env.dirs("KILO_DATA_DIR", env.home / ".local" / "share" / "kilo")
 
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):

@@ -47,8 +47,7 @@ class KimiReader:
         return True
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("KIMI_DATA_DIR", "").strip()
-        bases = [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()] if named else [env.home / ".kimi"]
+        bases = env.dirs("KIMI_DATA_DIR", env.home / ".kimi")
         # kimi.json is a root too: a directory registered there changes which folders are listed.
         return [path for base in bases for path in (base / "sessions", base / "kimi.json")]
 

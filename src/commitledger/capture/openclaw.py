@@ -43,10 +43,7 @@ class OpenClawReader(PiReader):
     agent = AGENT
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("OPENCLAW_DIR", "").strip()
-        if named:
-            return [Path(p.strip()).expanduser() / "agents" for p in named.split(",") if p.strip()]
-        return [env.home / home / "agents" for home in HOMES]
+        return [base / "agents" for base in env.dirs("OPENCLAW_DIR", *(env.home / home for home in HOMES))]
 
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):

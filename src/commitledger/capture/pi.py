@@ -41,10 +41,7 @@ class PiReader:
         return True
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("PI_AGENT_DIR", "").strip()
-        if named:
-            return [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()]
-        return [env.home / ".pi" / "agent" / "sessions"]
+        return env.dirs("PI_AGENT_DIR", env.home / ".pi" / "agent" / "sessions")
 
     def files(self, env: Env) -> Iterable[Path]:
         wanted = folder_filter(env.extra)

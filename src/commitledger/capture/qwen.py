@@ -36,9 +36,7 @@ class QwenReader:
         return True
 
     def roots(self, env: Env) -> list[Path]:
-        named = env.environ.get("QWEN_DATA_DIR", "").strip()
-        bases = [Path(p.strip()).expanduser() for p in named.split(",") if p.strip()] if named else [env.home / ".qwen"]
-        return [base / "projects" for base in bases]
+        return [base / "projects" for base in env.dirs("QWEN_DATA_DIR", env.home / ".qwen")]
 
     def files(self, env: Env) -> Iterable[Path]:
         wanted = folder_filter(env.extra)  # a project folder is named after its encoded directory
