@@ -75,7 +75,7 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     with _progress(enabled=sys.stderr.isatty()) as tick:
         data = load_history(paths.worktree, branch, start, end, since_label=label,
                             test_patterns=tuple(config.test_patterns), use_cache=not no_cache, progress=tick,
-                            lines=lines)
+                            lines=lines, bots=tuple(config.bots), big_change_commits=config.big_change_commits)
     if verbose:
         c = data.counter
         click.echo(f"commitledger: parsed {c.commits_parsed} commits in {c.git_log_runs} git log run(s); "
