@@ -48,6 +48,7 @@ class Config(Slotted):
         "baseline_days",  # baseline and history
         "comment_when",  # comment
         "prices",  # overrides, USD per million tokens: {model: {input, output, cache_read, ...}}
+        "min_mi",  # pr: a new file below this maintainability index raises maintainability
         "bots",  # history: more authors that are bots (names, addresses or logins; * globs)
         "big_change_commits",  # history: a change bringing in more commits than this is flagged
     )
@@ -65,6 +66,7 @@ class Config(Slotted):
         "baseline_days": 90,
         "comment_when": "always",
         "prices": dict,
+        "min_mi": None,
         "bots": list,
         "big_change_commits": 500,
     }
@@ -81,6 +83,7 @@ class Config(Slotted):
     baseline_days: int
     comment_when: str
     prices: dict[str, Any]
+    min_mi: float | None
     bots: list[str]
     big_change_commits: int
 
@@ -106,6 +109,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "baseline_days": (int,),
     "comment_when": (str,),
     "prices": (dict,),
+    "min_mi": (int, float, type(None)),
     "bots": (list,),
     "big_change_commits": (int,),
 }

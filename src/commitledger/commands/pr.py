@@ -40,7 +40,8 @@ from commitledger.errors import CommitledgerError
 @click.option("--max-file-bytes", type=int, help="Leave Python files larger than this unscored.")
 @click.option("--baseline-days", type=int, help="Compare with the base branch's last N days (0: no comparison).")
 @click.option("--test-pattern", "test_patterns", multiple=True, help="Glob of test paths (repeatable; replaces the config's).")
-@click.option("--fail-on", "fail_on", multiple=True, metavar="SIGNAL", help="Exit 1 when this signal is raised (repeatable).")
+@click.option("--fail-on", "fail_on", multiple=True, metavar="SIGNAL",
+              help="Exit 1 when this signal is raised (repeatable; 'any' for every signal).")
 @click.option("--no-cache", is_flag=True, help="Measure every blob again instead of using the cache.")
 def pr(
     base: str,
@@ -62,11 +63,11 @@ def pr(
     """Score a pull request: its AI usage against tests, maintainability and reverts."""
     from commitledger.git import repo as gitrepo
     from commitledger.pr.analysis import PrRequest, analyse
-    from commitledger.pr.signals.policy import SIGNAL_IDS
+    from commitledger.pr.signals.policy import ANY, SIGNAL_IDS, failing as failing_ids
 
-    unknown = [s for s in fail_on if s not in SIGNAL_IDS]
+    unknown = [s for s in fail_on if s not in SIGNAL_IDS and s != ANY]
     if unknown:
-        raise CommitledgerError(f"unknown signal {unknown[0]!r} for --fail-on (known: {', '.join(SIGNAL_IDS)})")
+        raise CommitledgerError(f"unknown signal {unknown[0]!r} for --fail-on (known: {', '.join(SIGNAL_IDS)}, {ANY})")
     repo = gitrepo.open_repo(repo_path)
     config = load_config(gitrepo.workdir_or_gitdir(repo)).with_overrides(
         max_cost_usd=max_cost_usd,
@@ -99,7 +100,7 @@ def pr(
     for file in result.maintainability.files:
         if file.status == "unscored":
             click.echo(f"commitledger: warning: {file.path} not scored: {file.reason}", err=True)
-    failing = sorted({s.id for s in result.signals} & (set(fail_on) | set(config.fail_on)))
+    failing = failing_ids(result.signals, set(fail_on) | set(config.fail_on))
     if failing:
         click.echo(f"commitledger: failing on signal(s): {', '.join(failing)}", err=True)
         sys.exit(1)

@@ -49,4 +49,6 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
         median_cost_per_line=round(statistics.median(per_line), 6) if per_line else None,
         revert_rate_ai=summary["revert_rate_ai"],
         revert_rate_other=summary["revert_rate_other"],
+        revert_rate_bot=summary["revert_rate_bot"],
+        bot_changes=summary["bot_merged"],
     )

@@ -48,6 +48,7 @@ from typing import IO, Any, Callable, Iterator
 from commitledger.ledger import commitmsg
 from commitledger.git.run import GitError, failure, output, stream
 from commitledger.ledger.authors import is_bot
+from commitledger.ledger.pathkinds import path_kind
 from commitledger.ledger.trailers import author_agent, marker_details, marker_summary
 from commitledger.ledger.usage import COUNT_FIELDS, Usage
 
@@ -317,7 +318,7 @@ class _Lines:
             counts = self.memo.get(path)
             if counts is None:
                 new = _numstat_path(path)
-                counts = not is_test_path(new, self.patterns) and not new.lower().endswith(DOC_SUFFIXES)
+                counts = path_kind(new, self.patterns) == "code"  # source lines are code lines only
                 if len(self.memo) < 200_000:
                     self.memo[path] = counts
             if counts:

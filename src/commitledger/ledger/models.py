@@ -69,6 +69,8 @@ class Lines(Contract):
     test_deleted: int = 0
     docs_added: int = 0
     docs_deleted: int = 0
+    config_added: int = 0  # config files and data: lockfiles, JSON/YAML/TOML, vendored or generated paths
+    config_deleted: int = 0
     binary_files: int = 0
 
 
@@ -121,6 +123,7 @@ class CommitSummary(Contract):
     agents: list[str] = Field(default_factory=list)
     usage: UsageModel | None = None
     tests_touched: bool = False
+    models: list[str] = Field(default_factory=list)  # from AI-Usage lines and markers ("Claude Opus 4.6")
     key: str | None = None  # identity of the work across rebases (render/marker.py)
     markers: list[str] = Field(default_factory=list)
 
@@ -132,7 +135,9 @@ class Baseline(Contract):
     cost_per_merged_change: float | None
     median_cost_per_line: float | None = None
     revert_rate_ai: float | None
-    revert_rate_other: float | None
+    revert_rate_other: float | None  # human changes (bots have their own rate)
+    revert_rate_bot: float | None = None
+    bot_changes: int = 0
 
 
 class PrResult(Contract):

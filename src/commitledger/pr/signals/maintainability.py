@@ -395,7 +395,11 @@ def _measure_all(blob_ids: list[str], source: BlobSource, cache: MetricsCache, w
     """Oversized blobs first (never read), then the cache, then the rest measured and cached."""
     known: dict[str, BlobMetrics] = {}
     for blob_id in blob_ids:
-        size = source.size(blob_id)
+        try:
+            size = source.size(blob_id)
+        except (KeyError, ValueError, OSError, RuntimeError) as exc:  # pygit2: a blob this clone does not hold
+            known[blob_id] = BlobMetrics(reason=f"unreadable blob {blob_id[:12]} ({exc.__class__.__name__})")
+            continue  # never read, never cached: a later run with the object scores it
         if size > source.max_bytes:
             known[blob_id] = BlobMetrics(reason=f"over max_file_bytes ({size} > {source.max_bytes} bytes)")
     known.update(cache.get_many(b for b in blob_ids if b not in known))

@@ -19,6 +19,14 @@ from commitledger.pr.signals.maintainability import FileScore, changed_functions
 from commitledger.ledger.usage import Usage
 
 SIGNAL_IDS: tuple[str, ...] = ("tests-failed", "maintainability", "complexity", "cost-limit", "no-tests", "cost-per-line")
+ANY = "any"  # --fail-on any: every signal
+
+
+def failing(raised: list[Signal], fail_on: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+    """The raised signal ids ``fail_on`` names (``any`` names them all), sorted: what makes the exit code 1."""
+    ids = {s.id for s in raised}
+    wanted = set(fail_on)
+    return sorted(ids if ANY in wanted else ids & wanted)
 Severity = Literal["info", "warning", "error"]
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 # A long list of per-file signals helps nobody in a comment: the rest are counted in one sentence.
@@ -31,6 +39,7 @@ class Thresholds:
     complexity_rank: str = "C"
     max_cost_usd: float | None = None
     cost_per_line_factor: float = 3.0
+    min_mi: float | None = None  # a new file below this MI raises maintainability (rank C always does)
 
 
 def _plural(n: int, word: str) -> str:
@@ -52,11 +61,19 @@ def tests_signals(tests: Tests | None) -> list[Signal]:
     return [Signal(id="tests-failed", severity="error", message=text)]
 
 
-def mi_signals(scores: list[FileScore], mi_drop: float) -> tuple[list[Signal], set[str]]:
-    """A file whose MI fell across a radon rank boundary (A/B/C) or by more than ``mi_drop`` points."""
+def mi_signals(scores: list[FileScore], mi_drop: float, min_mi: float | None = None,
+               tests: frozenset[str] = frozenset()) -> tuple[list[Signal], set[str]]:
+    """A file whose MI fell across a radon rank boundary (A/B/C) or by more than ``mi_drop`` points,
+    and a new file (not a test) born at rank C or below ``min_mi``: nothing to fall from, but debt all the same."""
     found: list[tuple[str, str]] = []
     for score in scores:
         before, after = score.before, score.after
+        if before is None and after is not None and after.mi is not None and score.path not in tests:
+            low = min_mi is not None and after.mi < min_mi
+            if mi_rank(after.mi) >= "C" or low:
+                found.append((score.path, f"{score.path}: new file with maintainability index {after.mi:.1f} "
+                                          f"({mi_rank(after.mi)})" + (f", below {min_mi:g}" if low else "")))
+            continue
         if before is None or after is None or before.mi is None or after.mi is None:
             continue
         drop = before.mi - after.mi
@@ -162,9 +179,10 @@ def evaluate(
     scores: list[FileScore],
     baseline: Baseline | None,
     thresholds: Thresholds,
+    test_paths: frozenset[str] = frozenset(),
 ) -> tuple[list[Signal], set[str]]:
     """Every signal, most severe first, and the paths of the files flagged."""
-    mi, mi_paths = mi_signals(scores, thresholds.mi_drop)
+    mi, mi_paths = mi_signals(scores, thresholds.mi_drop, thresholds.min_mi, test_paths)
     cc, cc_paths = complexity_signals(scores, thresholds.complexity_rank)
     signals = (
         tests_signals(tests)
