@@ -92,7 +92,7 @@ def test_report_is_self_contained_and_escapes_git_strings(project: Path) -> None
     assert "onerror=alert(1)>" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
     assert "<link" not in page and "@import" not in page
-    assert page.count("<svg") == 2  # cost by week and revert rates; the MI chart needs notes
+    assert page.count("<svg") == 4  # merged, spend, cost per merged change, revert rates; the MI chart needs notes
     assert "No data: no change in this window has maintainability figures" in page
     assert "reverted" in page and "$1.25" in page
 
@@ -105,7 +105,7 @@ def test_report_draws_the_mi_trend_from_notes(project: Path, tmp_path: Path) -> 
     (tmp_path / "r.json").write_text(json.dumps(result), encoding="utf-8")
     assert run_cli("note", head, "--result", str(tmp_path / "r.json"), cwd=project).returncode == 0
     page = write_report(project, "with-notes.html")
-    assert page.count("<svg") == 3 and "<polyline" in page
+    assert page.count("<svg") == 5 and "<polyline" in page
     assert "src/&lt;b&gt;.py" in page and "3 passed, 1 failed" in page
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
 from commitledger.ledger import commitmsg
-from commitledger.git.run import GitError, failure, output, stream
+from commitledger.git.run import GitError, failure, first_line, run, stream
 from commitledger.ledger.authors import is_bot
 from commitledger.ledger.pathkinds import path_kind
 from commitledger.ledger.trailers import author_agent, marker_details, marker_summary
@@ -591,7 +591,22 @@ def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int,
 def count_one(repo: Path, sha: str, parent: str | None, counting: _Lines) -> tuple[int, int, int]:
     """One commit against its first parent, in its own git: raises ``GitError`` when git cannot."""
     span = [parent, sha] if parent else ["--root", sha]
-    return counting.count(output(repo, "diff-tree", "-r", "-M", "--numstat", *span))
+    proc = run(repo, "diff-tree", "-r", "-M", "--numstat", *span, ok=(0, 1, 128))
+    if proc.returncode != 0:
+        raise GitError(f"git diff-tree failed for {sha}", proc.returncode, object_reason(proc.stderr))
+    return counting.count(proc.stdout)
+
+
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
+
+
+def object_reason(stderr: str) -> str:
+    """git's line that names the object it could not read ("could not fetch <id> from promisor remote"),
+    else its first line: the warning must say which object, not only that the remote was unreachable."""
+    for line in stderr.splitlines():
+        if _OBJECT_ID.search(line):
+            return line.strip().removeprefix("fatal: ").removeprefix("error: ")[:300]
+    return first_line(stderr) or "git could not read an object"
 
 
 def count_lines(
