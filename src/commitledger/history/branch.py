@@ -543,6 +543,9 @@ def load_history(
                  if (since_ts is None or a.time >= since_ts) and (until_ts is None or a.time <= until_ts)]
     in_window = window_indices(chain, since_ts, until_ts)
     summary = summarise(chain, states, in_window, abandoned, big_change_commits)
+    if not len(chain) or chain.sha_at(0) != tip:  # the walk stopped before the tip (an old branch, a short window)
+        stamp = run_git(paths.worktree, "show", "-s", "--format=%ct", tip, "--").stdout.strip()
+        summary["last_change_at"] = iso(int(stamp)) if stamp.isdigit() else None
     failures = walked.counter.line_failures
     in_window_shas = {chain.sha_at(i) for i in in_window} if failures else set()
     warnings = [f"lines of {sha} not counted: {reason}" for sha, reason in failures.items() if sha in in_window_shas]

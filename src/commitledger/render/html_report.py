@@ -92,7 +92,7 @@ def percent_axis(ticks: list[float]) -> Callable[[float], str]:
 
 
 def money_axis(ticks: list[float]) -> Callable[[float], str]:
-    return lambda t: money(t)
+    return lambda t: "$0" if t == 0 else money(t)  # the axis origin, not a figure: "$0.00" reads as one
 
 
 money = fmt_money

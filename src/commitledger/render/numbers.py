@@ -43,7 +43,7 @@ def ai_cost_text(cost: float | None, ai_changes: int, unknown: int) -> str:
     "unknown (1,051 AI-assisted changes, usage unknown for 1,051)".
     """
     if not ai_changes:
-        return money(cost if cost is not None else 0.0)
+        return money(cost) if cost else "none (no AI-assisted change)"
     if cost is None or unknown >= ai_changes:
         return f"{UNKNOWN} ({count(ai_changes, 'AI-assisted change')}, usage unknown for {unknown:,})"
     if unknown:
