@@ -307,3 +307,205 @@ def test_version_bump_raises_no_tests_signal(repo: Path) -> None:
     _, result = _pr_json(repo, base)
     assert [s["id"] for s in result["signals"]] == []
     assert result["lines"]["source_added"] == 0
+
+
+# --- 7. the comment tells the whole story, the exit code agrees -----------------------------------
+
+
+def complex_source(functions: int, branches: int = 12) -> str:
+    """Python whose functions rank C or worse on complexity, and whose MI falls with its length."""
+    def one(n: int) -> str:
+        body = "".join(f"    if x == {i}:\n        y = x * {i} + y - {i} / (x + 1)\n"
+                       f"    elif x > {i} and y < {i}:\n        y = y ** 2 - x\n" for i in range(branches))
+        return f"def f{n}(x, y):\n{body}    return y\n\n"
+    return "".join(one(n) for n in range(functions))
+
+
+JUNIT_FAIL = ('<?xml version="1.0"?><testsuite name="s" tests="2" failures="1"><testcase classname="t" name="ok"/>'
+              '<testcase classname="t" name="bad"><failure message="boom">x</failure></testcase></testsuite>')
+
+
+def test_change_without_ai_usage_names_its_signals_and_fails_on_them(repo: Path) -> None:
+    b = Builder(repo)
+    base = b.commit("Initial", {"README.md": "hi\n"})
+    b.commit("Hand-written parser", {"src/parse.py": complex_source(1)})
+    proc = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--fail-on", "complexity", cwd=repo)
+    assert proc.returncode == 1
+    assert "no AI usage recorded in the 1 commit of this change" in proc.stdout
+    assert "**1 signal**" in proc.stdout and "`complexity`" in proc.stdout and "parse.f0" in proc.stdout
+    summary = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--format", "summary",
+                      cwd=repo).stdout
+    assert "`complexity`" in summary
+    anything = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--fail-on", "any", cwd=repo)
+    assert anything.returncode == 1 and "failing on signal(s): complexity" in anything.stderr
+    clean = run_cli("pr", "--base", base, "--head", base, "--baseline-days", "0", "--fail-on", "any", cwd=repo)
+    assert clean.returncode == 0, clean.stderr
+
+
+def test_headline_counts_every_signal_tests_failed_included(repo: Path, tmp_path: Path) -> None:
+    b = Builder(repo)
+    base = b.commit("Initial", {"README.md": "hi\n"})
+    b.commit(f"Agent work\n\n{CLAUDE}", {"src/tool.py": "def f():\n    return 1\n"})  # no test changed: no-tests
+    junit = tmp_path / "junit.xml"
+    junit.write_text(JUNIT_FAIL, encoding="utf-8")
+    proc = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--junit", str(junit), cwd=repo)
+    listed = re.findall(r"^- \S+ `([a-z-]+)`", proc.stdout, re.M)
+    assert sorted(listed) == ["no-tests", "tests-failed"]
+    assert "**2 signals**" in proc.stdout
+
+
+# --- 8. the maintainability row and new files ------------------------------------------------------
+
+
+def test_new_file_at_rank_c_raises_maintainability_and_the_row_names_the_worst_file(repo: Path) -> None:
+    b = Builder(repo)
+    base = b.commit("Initial", {"README.md": "hi\n", "src/ok.py": "def ok():\n    return 1\n"})
+    b.commit(f"Add engine\n\n{CLAUDE}", {
+        "src/engine.py": complex_source(40),  # ~2,000 lines at MI 0.0
+        "src/ok.py": "def ok():\n    return 2\n",
+        "tests/test_engine.py": complex_source(45),  # worse still, but a test: left out of the row
+    })
+    proc, result = _pr_json(repo, base)
+    ids = [s["id"] for s in result["signals"]]
+    assert "maintainability" in ids
+    assert any("src/engine.py: new file with maintainability index 0.0 (C)" in s["message"] for s in result["signals"])
+    assert not any("tests/test_engine.py" in s["message"] for s in result["signals"] if s["id"] == "maintainability")
+    comment = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", cwd=repo).stdout
+    row = next(line for line in comment.splitlines() if line.startswith("| maintainability"))
+    assert "`src/engine.py` new at 0.0 (C)" in row and "of 2 files fell" in row and "test_engine" not in row
+
+
+def test_new_file_below_configured_min_mi_raises_maintainability(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text("[tool.commitledger]\nmin_mi = 50\n", encoding="utf-8")
+    b = Builder(repo)
+    base = b.commit("Initial", {"README.md": "hi\n"})
+    b.commit(f"Add module\n\n{CLAUDE}", {"src/mod.py": complex_source(1, 6)})
+    _, result = _pr_json(repo, base)
+    mi = result["maintainability"]["files"][0]["mi_after"]
+    assert 19 < mi < 50  # rank A: only the configured floor makes it a signal
+    assert any(s["id"] == "maintainability" and "below 50" in s["message"] for s in result["signals"])
+
+
+# --- 10. big merged changes ----------------------------------------------------------------------
+
+
+def _big_merge(repo: Path, side_commits: int) -> tuple[str, list[str]]:
+    """main: initial, then one merge bringing in ``side_commits`` commits (written by git fast-import)."""
+    stamp = int(T0.timestamp())
+    parts = [f"commit refs/heads/main\nmark :1\ncommitter T <t@example.com> {stamp} +0000\ndata 8\nInitial\n"
+             f"M 644 inline README.md\ndata 3\nhi\n\n"]
+    for i in range(side_commits):
+        body = f"side {i}\n"
+        parts.append(f"commit refs/heads/feat\nmark :{i + 2}\ncommitter T <t@example.com> {stamp + 60 * (i + 1)} +0000\n"
+                     f"data {len(body)}\n{body}" + ("from :1\n" if i == 0 else "")
+                     + f"M 644 inline side.txt\ndata {len(body)}\n{body}\n")
+    title = "Merge branch 'main' into feat/x\n"
+    parts.append(f"commit refs/heads/main\ncommitter T <t@example.com> {stamp + 60 * (side_commits + 2)} +0000\n"
+                 f"data {len(title)}\n{title}from :1\nmerge :{side_commits + 1}\n\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input="".join(parts).encode(), check=True)
+    git(repo, "checkout", "-q", "-f", "main")
+    side = git(repo, "rev-list", "main^2").split()  # newest first
+    return git(repo, "rev-parse", "main"), side
+
+
+def _revert_claim(b: Builder, sha: str) -> str:
+    return b.commit(f'Revert "something"\n\nThis reverts commit {sha}.')
+
+
+def test_big_change_is_flagged_and_one_inner_revert_does_not_revert_it(repo: Path) -> None:
+    merge, side = _big_merge(repo, 510)
+    b = Builder(repo, T0 + timedelta(days=2))
+    inner = _revert_claim(b, side[200])
+    data = history(repo)
+    change = by_commit(data)[merge]
+    assert change["big"] is True and change["commits"] == 511 and change["reverted_by"] is None
+    assert data["summary"]["big_changes"] == 1
+    table = run_cli("history", "--since", "all", cwd=repo).stdout
+    assert "[big: 511 commits]" in table and "more than 500 commits" in table
+    out = repo.parent / "big.html"
+    assert run_cli("report", "--html", str(out), "--since", "all", cwd=repo).returncode == 0
+    assert "Big changes (more than 500 commits)" in out.read_text(encoding="utf-8")
+    last = _revert_claim(b, side[0])  # the last commit it brought in: that reverts the change
+    assert by_commit(history(repo))[merge]["reverted_by"] == last
+    assert inner != last
+
+
+def test_big_change_threshold_is_configurable_and_small_merges_revert_as_before(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text("[tool.commitledger]\nbig_change_commits = 1000\n", encoding="utf-8")
+    merge, side = _big_merge(repo, 510)
+    b = Builder(repo, T0 + timedelta(days=2))
+    git(repo, "add", "pyproject.toml")
+    revert = _revert_claim(b, side[200])
+    change = by_commit(history(repo))[merge]
+    assert change["big"] is False and change["reverted_by"] == revert
+
+
+# --- 9. the lead's view and the report's chart ------------------------------------------------------
+
+
+def _long_history(repo: Path) -> Builder:
+    """2023-01 to 2026-06: AI changes with and without usage, humans, a bot, some reverts."""
+    b = Builder(repo, datetime(2023, 1, 9, 9, 0, tzinfo=timezone.utc))
+    b.commit("Initial", {"README.md": "hi\n"})
+    bot = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+    kept = []
+    for i in range(44):
+        step = timedelta(days=29)
+        if i % 4 == 0:
+            kept.append(b.commit(f"Feature {i}\n\nAI-Usage: agent=claude-code model=claude-opus-4-6 input=9000 "
+                                 f"output=800 cost_usd={0.75 + i * 0.0125:.4f}", step=step))
+        elif i % 4 == 1:
+            b.commit(f"Agent fix {i}\n\n{CLAUDE}", step=step)
+        elif i % 4 == 2:
+            b.commit(f"Bump dep {i}", author=bot, step=step)
+        else:
+            b.commit(f"Human work {i}", step=step)
+    b.revert(kept[3])
+    return b
+
+
+def test_history_json_and_table_have_the_lead_view_by_month(repo: Path) -> None:
+    _long_history(repo)
+    data = history(repo, "--until", "2026-10-31")
+    assert data["period"] == "month"
+    starts = [p["start"] for p in data["periods"]]
+    assert starts[0] == "2023-01-01" and starts[-1] == "2026-10-01" and len(starts) == 46  # every month drawn
+    busy = [p for p in data["periods"] if p["merged"]]
+    assert all(set(p) >= {"ai_share", "cost_usd", "ai_cost_unknown", "cost_per_merged_change", "revert_rate_ai",
+                          "revert_rate_human", "revert_rate_bot"} for p in busy)
+    assert any(p["cost_usd"] is None and p["ai_cost_unknown"] for p in busy)  # a marker-only month: unknown
+    assert data["summary"]["models"] == {"claude-opus-4-6": 22}
+    table = run_cli("history", "--since", "all", "--until", "2026-10-31", cwd=repo).stdout
+    assert "by month" in table and "2023-01" in table and "2026-10" in table
+
+
+MONEY = re.compile(r"(?<![\w&])\$[^\s<)(,;]*")
+
+
+def test_report_draws_the_whole_window_with_years_and_one_money_format(repo: Path) -> None:
+    _long_history(repo)
+    out = repo.parent / "long.html"
+    assert run_cli("report", "--html", str(out), "--since", "all", "--until", "2026-10-31", cwd=repo).returncode == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Merged changes by month, 2023-01-01 to 2026-10-01" in page
+    merged_svg = page[page.index('aria-label="Merged changes by month"'):]
+    merged_svg = merged_svg[: merged_svg.index("</svg>")]
+    assert merged_svg.count("<title>month of ") == 46  # the whole window, not the last 52 weeks
+    labels = re.findall(r'text-anchor="middle">([A-Z][a-z]{2} \d{4})</text>', merged_svg)
+    assert labels[0] == "Jan 2023" and any(label.endswith("2026") for label in labels)
+    amounts = {a.rstrip(".") for a in MONEY.findall(page)}
+    assert amounts and all(re.fullmatch(r"\$(0|\d{1,3}\.\d\d|\d+(\.\d+)?[kM])", a) for a in amounts), amounts
+    rate_svg = page[page.index('aria-label="Revert rates"'):]
+    ticks = re.findall(r'text-anchor="end">([^<]+)</text>', rate_svg[: rate_svg.index("</svg>")])
+    assert ticks and all(re.fullmatch(r"\d+%", t) for t in ticks), ticks
+    assert "usage unknown for 11 of 33 AI-assisted changes" not in page  # 22 AI, 11 with usage
+    assert "usage unknown for 11 of 22 AI-assisted changes" in page
+
+
+def test_gridlines_are_round() -> None:
+    from commitledger.render.html_report import nice_scale, percent_axis
+
+    top, ticks = nice_scale(0.0075)
+    assert [percent_axis(ticks)(t) for t in ticks] == ["0.0%", "0.2%", "0.4%", "0.6%", "0.8%"]
+    assert nice_scale(2, integer=True)[1] == [0.0, 1.0, 2.0]
+    assert nice_scale(12.4)[1] == [0.0, 5.0, 10.0, 15.0]

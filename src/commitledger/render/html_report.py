@@ -69,13 +69,18 @@ def _week(ts: int) -> datetime:
     return datetime(monday.year, monday.month, monday.day, tzinfo=timezone.utc)
 
 
-def nice_scale(maximum: float, most: int = 5) -> tuple[float, list[float]]:
-    """Round gridlines: a step of 1, 2 or 5 times a power of ten, at most ``most`` steps up to the top."""
+def nice_scale(maximum: float, most: int = 5, integer: bool = False) -> tuple[float, list[float]]:
+    """Round gridlines: a step of 1, 2 or 5 times a power of ten, at most ``most`` steps up to the top.
+
+    ``integer``: counts, so no step below 1 (no "0.5 changes" gridline).
+    """
     if maximum <= 0:
-        return 1.0, [0.0, 0.25, 0.5, 0.75, 1.0]
+        return (1.0, [0.0, 1.0]) if integer else (1.0, [0.0, 0.25, 0.5, 0.75, 1.0])
     raw = maximum / most
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw - 1e-12)
+    if integer:
+        step = max(1.0, float(round(step)))
     top = math.ceil(maximum / step - 1e-9) * step
     count = int(round(top / step))
     return top, [round(step * i, 12) for i in range(count + 1)]
@@ -121,14 +126,15 @@ def weekly_cost(history: History) -> list[tuple[datetime, float | None, float, i
 
 
 def stacked_chart(slots: list[tuple[date, list[tuple[float, str]] | None, str]], kind: str,
-                  axis: Callable[[list[float]], Callable[[float], str]], top_value: float | None = None) -> Chart:
+                  axis: Callable[[list[float]], Callable[[float], str]], top_value: float | None = None,
+                  integer: bool = False) -> Chart:
     """Bars over every period of the window (stacked parts, or a grey mark where there is no figure)."""
     chart = Chart()
     if not slots:
         return chart
     highest = top_value if top_value is not None else max(
         (sum(v for v, _ in parts) for _, parts, _ in slots if parts), default=0.0)
-    top, ticks = nice_scale(highest)
+    top, ticks = nice_scale(highest, integer=integer)
     label_of = axis(ticks)
     inner_w = CHART_W - PAD_L - PAD_R
     inner_h = CHART_H - PAD_T - PAD_B
@@ -284,7 +290,7 @@ def lead_charts(history: History) -> dict[str, Chart | None]:
          f"{_period_name(kind, start)}: {r['merged']:,} merged, {r['ai_merged']:,} AI-assisted"
          f" ({fmt_percent(r['ai_share']) if r['ai_share'] is not None else 'no changes'}), {r['human_merged']:,} human,"
          f" {r['bot_merged']:,} bot")
-        for start, r in rows], kind, lambda ticks: (lambda t: f"{t:,.0f}"))
+        for start, r in rows], kind, lambda ticks: (lambda t: f"{t:,.0f}"), integer=True)
     spend_slots = []
     for start, r in rows:
         text = f"{_period_name(kind, start)}: {ai_cost_text(r['cost_usd'], r['ai_merged'], r['ai_cost_unknown'])}"
