@@ -352,6 +352,8 @@ def test_headline_counts_every_signal_tests_failed_included(repo: Path, tmp_path
     listed = re.findall(r"^- \S+ `([a-z-]+)`", proc.stdout, re.M)
     assert sorted(listed) == ["no-tests", "tests-failed"]
     assert "**2 signals**" in proc.stdout
+    # the agent and model the marker states reach the comment (not just "AI-assisted (co-authored-by)")
+    assert "| claude-code (claude-opus-4-6) · co-authored-by |" in proc.stdout
 
 
 # --- 8. the maintainability row and new files ------------------------------------------------------
