@@ -478,7 +478,7 @@ def test_history_json_and_table_have_the_lead_view_by_month(repo: Path) -> None:
     assert any(p["cost_usd"] is None and p["ai_cost_unknown"] for p in busy)  # a marker-only month: unknown
     assert data["summary"]["models"] == {"claude-opus-4-6": 22}
     table = run_cli("history", "--since", "all", "--until", "2026-10-31", cwd=repo).stdout
-    assert "by month" in table and "2023-01" in table and "2026-10" in table
+    assert "by month (latest 26; 20 earlier" in table and "2024-09" in table and "2026-10" in table
 
 
 MONEY = re.compile(r"(?<![\w&])\$[^\s<)(,;]*")

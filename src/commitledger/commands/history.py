@@ -144,6 +144,9 @@ def _names(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} ({n:,})" for name, n in counts.items())
 
 
+PERIOD_ROWS = 26  # half a year of weeks, two years of months: a terminal's worth
+
+
 def render_periods(console: Any, data: Any) -> None:
     """The lead's view: one line per week (or month), the whole window, empty periods included."""
     from rich import box
@@ -151,11 +154,14 @@ def render_periods(console: Any, data: Any) -> None:
 
     if not data.periods:
         return
-    table = Table(title=f"by {data.period}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  collapse_padding=True)
+    shown = data.periods[-PERIOD_ROWS:]
+    earlier = len(data.periods) - len(shown)
+    title = f"by {data.period}" + (f" (latest {len(shown)}; {earlier} earlier in --format json and the report)"
+                                   if earlier else "")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for name in (data.period, "merged", "AI share", "AI cost", "unknown", "per change", "reverted AI/human/bot"):
         table.add_column(name, justify="left" if name == data.period else "right", no_wrap=True)
-    for row in data.periods:
+    for row in shown:
         rates = "/".join(_rate(row[k]).replace("n/a", "–") for k in ("revert_rate_ai", "revert_rate_human",
                                                                        "revert_rate_bot"))
         table.add_row(row["start"][:7] if data.period == "month" else row["start"], f"{row['merged']:,}",

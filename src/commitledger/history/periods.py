@@ -58,18 +58,23 @@ def periods(chain: Chain, reverted: set[int] | dict[int, Any], in_window: list[i
                           "ai_reverted": 0, "human_reverted": 0, "bot_reverted": 0, "cost_usd": 0.0,
                           "ai_cost_known": 0, "ai_cost_unknown": 0, "ai_kept": 0}
         start = next_period(start, kind)
+    by_day: dict[int, dict[str, Any] | None] = {}  # one date conversion per day, not per change
+    flags, bots, costs, times = chain.ai, chain.bot, chain.cost, chain.time
     for index in in_window:
-        row = buckets.get(period_start(chain.time[index], kind))
+        day = times[index] // 86400
+        row = by_day.get(day, False)
+        if row is False:
+            row = by_day[day] = buckets.get(period_start(times[index], kind))
         if row is None:
             continue
-        who = chain.author_kind(index)
+        who = "ai" if flags[index] else "bot" if bots[index] else "human"
         row["merged"] += 1
         row[f"{who}_merged"] += 1
         gone = index in reverted
         if gone:
             row[f"{who}_reverted"] += 1
         if who == "ai":
-            cost = chain.cost[index]
+            cost = costs[index]
             if cost == cost:  # NaN: unknown
                 row["cost_usd"] += cost
                 row["ai_cost_known"] += 1

@@ -49,7 +49,7 @@ from commitledger.ledger import commitmsg
 from commitledger.git.run import GitError, failure, first_line, run, stream
 from commitledger.ledger.authors import is_bot
 from commitledger.ledger.pathkinds import path_kind
-from commitledger.ledger.trailers import author_agent, marker_details, marker_summary
+from commitledger.ledger.trailers import author_agent, clean_name, marker_details, marker_summary
 from commitledger.ledger.usage import COUNT_FIELDS, Usage
 
 # Substrings (lower case) any AI marker of trailers.ai_markers needs; a message
@@ -214,14 +214,16 @@ def _usage_bodies(message: str, lower: str) -> Iterator[str]:
         at = lower.find("ai-usage", end)
 
 
-def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
+def message_usage(message: str, lower: str | None = None,
+                  names: list[tuple[str, str]] | None = None) -> list[Any] | None:
     """The summed usage vector of every AI-Usage line in a message, or None when there is none.
 
     Same grammar as ``trailers.parse_usage_lines`` (a property test in
     tests/test_history_scan.py checks both agree on arbitrary text), without
     a lazy regular expression, a ``UsageLine`` and a ``Usage`` per line:
     history reads every commit of the repository, and this is its hottest
-    loop. ``lower`` is ``message.lower()`` when the caller has it already.
+    loop. ``lower`` is ``message.lower()`` when the caller has it already;
+    ``names`` collects the (agent, model) of each line read (lower case).
     """
     total: list[Any] | None = None
     for body in _usage_bodies(message, message.lower() if lower is None else lower):
@@ -231,9 +233,11 @@ def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
             found = canonical.groups()
             vec: list[Any] = [None if v is None else int(v) for v in found[2:10]]
             vec.append(None if found[10] is None else float(found[10]))
+            if names is not None:
+                names.append((found[0], found[1]))
         else:
             vec = [None] * 9
-            named = [False, False]
+            named = ["", ""]
             for key, value in _FIELD.findall(body):  # a repeated key: the last one wins, as in parse_fields
                 slot = _SLOT[key]
                 if slot < 8:
@@ -241,9 +245,11 @@ def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
                 elif slot == 8:
                     vec[8] = float(value) if _DEC.fullmatch(value) else None
                 else:
-                    named[slot - 9] = bool(value)
+                    named[slot - 9] = value
             if not (named[0] and named[1]):
                 continue
+            if names is not None:
+                names.append((named[0], named[1]))
         complete = not (vec[8] is None and any(vec[4:8]))
         if total is None:
             total = vec + [complete]
@@ -340,6 +346,7 @@ def _title(kind: str, subject: str, body: str) -> str:
 
 
 MarkerInfo = tuple[list[str], list[str], list[str]]
+_OTHER_HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS[1:])))  # every marker but AI-Usage lines
 
 
 def _message_facts(
@@ -349,12 +356,17 @@ def _message_facts(
     info: MarkerInfo | None = None
     lower = message.lower()
     if "usage" in lower:
-        usage = message_usage(message, lower)
-    if usage is not None or _HINTS.search(lower) is not None or author.endswith(")") or (
+        names: list[tuple[str, str]] = []
+        usage = message_usage(message, lower, names)
+        if usage is not None:
+            info = (list(dict.fromkeys(clean_name(a) for a, _ in names)),
+                    list(dict.fromkeys(clean_name(m) for _, m in names)), ["ai-usage"])
+    if _OTHER_HINTS.search(lower) is not None or author.endswith(")") or (
             email.endswith("noreply.github.com") and author_agent(email)):
-        markers = marker_details(message, author, email)
+        markers = [m for m in marker_details(message, author, email) if m.evidence != "ai-usage"]
         if markers:
-            info = marker_summary(markers)
+            found = marker_summary(markers)
+            info = found if info is None else (info[0] + found[0], info[1] + found[1], info[2] + found[2])
     ai = usage is not None or info is not None
     refs: list[RevertRef] | None = None
     if "revert" in lower:
@@ -660,6 +672,7 @@ def scan_segment(
     unfed: dict[int, str] = {}  # merge changes not (yet) AI-assisted -> their first parent, to feed if they become so
     wanted = _Wanted()
     bot_seen: set[int] = set()
+    bot_memo: dict[tuple[str, str], bool] = {}
     human_seen: set[int] = set()
     next_chain: str | None = tip
     parsed = 0
@@ -675,7 +688,14 @@ def scan_segment(
                 progress(parsed)
             ai, usage, refs, info = _message_facts(sha, author, email, message)
             # Bots: a change is a bot's when all its non-merge commits are (the merge commit is whoever clicked).
-            botty = None if len(parents) > 1 else (not ai and is_bot(author, email, bots))
+            if len(parents) > 1:
+                botty = None
+            elif ai:
+                botty = False
+            else:
+                botty = bot_memo.get((author, email))
+                if botty is None:  # a history has few authors: one check each
+                    botty = bot_memo[(author, email)] = is_bot(author, email, bots)
             if sha == next_chain:
                 pending.pop(sha, None)
                 index = len(changes)
