@@ -35,6 +35,7 @@ is not zero). ``lines="all"`` feeds every chain commit.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -346,6 +347,8 @@ def _title(kind: str, subject: str, body: str) -> str:
 
 
 MarkerInfo = tuple[list[str], list[str], list[str]]
+_USAGE_EVIDENCE = ["ai-usage"]
+_clean = functools.lru_cache(maxsize=4096)(clean_name)  # few distinct agent and model names per history
 _OTHER_HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS[1:])))  # every marker but AI-Usage lines
 
 
@@ -359,10 +362,19 @@ def _message_facts(
         names: list[tuple[str, str]] = []
         usage = message_usage(message, lower, names)
         if usage is not None:
-            info = (list(dict.fromkeys(clean_name(a) for a, _ in names)),
-                    list(dict.fromkeys(clean_name(m) for _, m in names)), ["ai-usage"])
-    if _OTHER_HINTS.search(lower) is not None or author.endswith(")") or (
-            email.endswith("noreply.github.com") and author_agent(email)):
+            agents: list[str] = []
+            models: list[str] = []
+            for agent, model in names:
+                agent, model = _clean(agent), _clean(model)
+                if agent not in agents:
+                    agents.append(agent)
+                if model not in models:
+                    models.append(model)
+            info = (agents, models, _USAGE_EVIDENCE)
+    # A commit with AI-Usage lines is AI-assisted and its lines name agent and model: other markers are not
+    # looked for (as before; most commits of an agent-heavy history have both).
+    if usage is None and (_OTHER_HINTS.search(lower) is not None or author.endswith(")") or (
+            email.endswith("noreply.github.com") and author_agent(email))):
         markers = [m for m in marker_details(message, author, email) if m.evidence != "ai-usage"]
         if markers:
             found = marker_summary(markers)
@@ -377,6 +389,9 @@ def _message_facts(
 
 def _merge_info(facts: ChangeFacts, info: MarkerInfo) -> None:
     agents, models, evidence = info
+    if not facts.evidence:  # the common case: the change's first AI evidence
+        facts.agents, facts.models, facts.evidence = tuple(agents), tuple(models), tuple(evidence)
+        return
     facts.agents = tuple(dict.fromkeys(facts.agents + tuple(agents)))
     facts.models = tuple(dict.fromkeys(facts.models + tuple(models)))
     facts.evidence = tuple(dict.fromkeys(facts.evidence + tuple(evidence)))
