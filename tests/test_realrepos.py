@@ -427,9 +427,12 @@ def test_big_change_is_flagged_and_one_inner_revert_does_not_revert_it(repo: Pat
     out = repo.parent / "big.html"
     assert run_cli("report", "--html", str(out), "--since", "all", cwd=repo).returncode == 0
     assert "Big changes (more than 500 commits)" in out.read_text(encoding="utf-8")
+    from commitledger.history.branch import reverts_in_range
+
+    assert reverts_in_range(repo, merge, inner) == []  # the Action's push path follows the same rule
     last = _revert_claim(b, side[0])  # the last commit it brought in: that reverts the change
     assert by_commit(history(repo))[merge]["reverted_by"] == last
-    assert inner != last
+    assert [r.commit for r in reverts_in_range(repo, inner, last)] == [merge]
 
 
 def test_big_change_threshold_is_configurable_and_small_merges_revert_as_before(repo: Path) -> None:

@@ -603,11 +603,15 @@ def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange
                    ok=(0, 1)).stdout.strip()  # 1: the old tip is gone (a force-push); read the whole branch
     pushed = set(run_git(paths.worktree, "rev-list", "--first-parent", f"{base}..{tip}" if base else tip,
                          "--").stdout.split())
-    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(DEFAULT_TEST_PATTERNS))
+    from commitledger.config import load_config
+
+    config = load_config(paths.worktree)  # the same bots and big-change rule as `history`
+    bots = tuple(config.bots)
+    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(DEFAULT_TEST_PATTERNS, bots))
     try:
-        walked = walk(paths.worktree, tip, None, cache=cache)
+        walked = walk(paths.worktree, tip, None, cache=cache, bots=bots)
         chain = walked.chain
-        events = resolve_reverts(chain)
+        events = resolve_reverts(chain, config.big_change_commits)
     finally:
         cache.close()
     out: list[RevertedChange] = []
