@@ -505,6 +505,10 @@ def test_report_draws_the_whole_window_with_years_and_one_money_format(repo: Pat
     assert ticks and all(re.fullmatch(r"\d+%", t) for t in ticks), ticks
     assert "usage unknown for 11 of 33 AI-assisted changes" not in page  # 22 AI, 11 with usage
     assert "usage unknown for 11 of 22 AI-assisted changes" in page
+    table = page[page.index("<h2>By month</h2>"):]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr><td>") == 46 and "<tr><td>2023-01</td>" in table  # revert rates per period too
+    assert re.search(r"<td class=\"n\">(\d+(\.\d)?%|–) / (\d+(\.\d)?%|–) / (\d+(\.\d)?%|–)</td></tr>", table)
 
 
 def test_gridlines_are_round() -> None:

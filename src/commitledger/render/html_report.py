@@ -330,7 +330,18 @@ def report_context(history: History, generated_at: datetime | None = None) -> di
             "merged_at": iso(history.chain.time[i])[:10], "commits": f"{history.chain.commits[i]:,}",
             "reverted": i in history.states}
            for i in history.in_window if history.chain.commits[i] > history.big_change_commits]
+    dash = "–"
+    period_rows = [{
+        "start": r["start"][:7] if history.period == "month" else r["start"], "merged": f"{r['merged']:,}",
+        "kinds": f"{r['ai_merged']:,} / {r['human_merged']:,} / {r['bot_merged']:,}",
+        "ai_share": fmt_percent(r["ai_share"], dash),
+        "cost": money(r["cost_usd"], "unknown" if r["ai_cost_unknown"] else dash),
+        "unknown": f"{r['ai_cost_unknown']:,}" if r["ai_cost_unknown"] else "",
+        "per_change": money(r["cost_per_merged_change"], dash),
+        "reverts": " / ".join(fmt_percent(r[k], dash) for k in ("revert_rate_ai", "revert_rate_human", "revert_rate_bot")),
+    } for r in reversed(history.periods)]  # newest first, as the other tables
     return {
+        "period_rows": period_rows,
         "branch": history.branch,
         "since": "the first commit" if history.since in (None, "all") else history.since,
         "until": history.until,
