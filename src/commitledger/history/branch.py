@@ -355,7 +355,8 @@ class History:
                 commit=entry.commit, pr=entry.pr, title=f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR",
                 merged_at=iso(entry.time), ai=True,
                 usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
-                reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
+                reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None, author_kind="ai",
+                commits=0,
             )
 
     def rows(self, limit: int) -> Iterator[dict[str, Any]]:
