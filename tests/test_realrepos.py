@@ -370,7 +370,7 @@ def test_new_file_at_rank_c_raises_maintainability_and_the_row_names_the_worst_f
     proc, result = _pr_json(repo, base)
     ids = [s["id"] for s in result["signals"]]
     assert "maintainability" in ids
-    assert any("src/engine.py: new file with maintainability index 0.0 (C)" in s["message"] for s in result["signals"])
+    assert any("src/engine.py is new with maintainability index 0.0 (C)" in s["message"] for s in result["signals"])
     assert not any("tests/test_engine.py" in s["message"] for s in result["signals"] if s["id"] == "maintainability")
     comment = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", cwd=repo).stdout
     row = next(line for line in comment.splitlines() if line.startswith("| maintainability"))

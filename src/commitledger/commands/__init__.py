@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "history": ("commitledger.commands.history", "history", "Merged changes, reverts and cost per merged change."),
     "report": ("commitledger.commands.report", "report", "Write a static HTML report with charts."),
     "note": ("commitledger.commands.note", "note", "Attach CI facts to a commit under refs/notes/commitledger."),
+    "backfill": ("commitledger.commands.backfill", "backfill",
+                 "Recover the AI usage of PRs merged before the Action ran (usage notes)."),
 }
 
 

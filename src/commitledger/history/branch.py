@@ -41,6 +41,7 @@ from commitledger.history.reverts import RevertState, final_states, locate, reso
 from commitledger.git.run import run as run_git
 from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
+from commitledger.history.usage_notes import apply_usage_notes
 from commitledger.git.paths import find_repo
 
 Progress = Callable[[int], None]
@@ -322,6 +323,12 @@ class History:
     period: str = "week"
     periods: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Chain index -> where a change's usage came from when a note counted ("notes" or "trailers+notes").
+    usage_sources: dict[int, str] = field(default_factory=dict)
+
+    def usage_source(self, index: int, has_usage: bool) -> str | None:
+        """``usage_source`` of the history/1 JSON: "trailers", "notes", "trailers+notes", or None (no usage)."""
+        return self.usage_sources.get(index) or ("trailers" if has_usage else None)
 
     def changes(self, limit: int | None = None) -> Iterator[Any]:
         """``models.Change`` of each change in the window, newest first, then abandoned PRs."""
@@ -346,6 +353,7 @@ class History:
                 agents=list(facts.agents), models=list(facts.models), evidence=list(facts.evidence),
                 commits=facts.commits, big=facts.commits > self.big_change_commits,
                 lines_error=self.counter.line_failures.get(facts.sha),
+                usage_source=self.usage_source(index, usage is not None),
             )
         for entry in self.abandoned:
             if limit is not None and count >= limit:
@@ -357,6 +365,7 @@ class History:
                 usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
                 reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None, author_kind="ai",
                 commits=0,
+                usage_source="notes" if entry.cost_usd is not None else None,
             )
 
     def rows(self, limit: int) -> Iterator[dict[str, Any]]:
@@ -532,7 +541,9 @@ def load_history(
         states = final_states(chain, events)
         notes = load_notes(paths.worktree)
         noted = locate(chain, set(notes)) if notes else {}
-        noted_ai = list(locate(chain, git_ai_commits(paths.worktree)).values())
+        # Usage recovered after a merge that dropped the PR's AI-Usage lines (github.postmerge).
+        sources = apply_usage_notes(paths.worktree, chain, notes, noted)
+        noted_ai = list(locate(chain, git_ai_commits(paths.worktree)).values()) + list(sources)
         for index in noted_ai:
             chain.ai[index] = 1  # git-ai's own record (refs/notes/ai) is evidence of AI assistance too
         # The scan could not know these were AI-assisted: count their lines now, as for every AI-assisted change.
@@ -559,7 +570,7 @@ def load_history(
         until=iso(until_ts) if until_ts is not None else None,
         chain=chain, states=states, in_window=in_window, notes=notes, abandoned=abandoned,
         summary=summary, counter=walked.counter, big_change_commits=big_change_commits,
-        period=kind, periods=rows, warnings=warnings,
+        period=kind, periods=rows, warnings=warnings, usage_sources=sources,
     )
 
 
@@ -613,6 +624,9 @@ def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange
         walked = walk(paths.worktree, tip, None, cache=cache, bots=bots)
         chain = walked.chain
         events = resolve_reverts(chain, config.big_change_commits)
+        notes = load_notes(paths.worktree)
+        if notes:  # the spend a revert undid includes usage recovered after the merge
+            apply_usage_notes(paths.worktree, chain, notes, locate(chain, set(notes)))
     finally:
         cache.close()
     out: list[RevertedChange] = []

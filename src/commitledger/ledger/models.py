@@ -97,6 +97,10 @@ class FileMaintainability(Contract):
     worst_cc_after: int | None = None
     rank_before: str | None = None
     rank_after: str | None = None
+    language: str | None = None  # "python", "typescript", "go", ... (pr/engines/languages.py)
+    engine: str | None = None  # "radon", "bca", "lizard"; None when no engine measures the language
+    worst_cognitive_function: str | None = None  # at head: the function hardest to follow, by cognitive complexity
+    worst_cognitive_after: int | None = None
 
 
 class Maintainability(Contract):
@@ -193,6 +197,9 @@ class Change(Contract):
     commits: int = 1  # commits the change brought to the branch
     big: bool = False  # more than big_change_commits commits
     lines_error: str | None = None  # why git could not count the lines (lines_changed is then null)
+    # Where ``usage`` came from: "trailers" (the messages), "notes" (a usage note replaced lines the merge
+    # dropped), "trailers+notes" (the messages plus discarded work from a note); None without usage.
+    usage_source: str | None = None
 
 
 class Period(Contract):

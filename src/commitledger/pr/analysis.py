@@ -18,7 +18,7 @@ from radon.metrics import mi_rank
 
 from commitledger.git import repo as gitrepo
 from commitledger.history.baseline import compute_baseline
-from commitledger.config import Config
+from commitledger.config import Config, check_languages
 from commitledger.errors import CommitledgerError
 from commitledger.ledger.models import (
     Baseline,
@@ -31,8 +31,10 @@ from commitledger.ledger.models import (
 )
 from commitledger.pr.signals.junit import read_junit
 from commitledger.pr.signals.lines import count_lines, is_test_path, tests_touched
+from commitledger.pr.engines import lizard_engine
+from commitledger.pr.engines.languages import SUPPORTED
 from commitledger.pr.signals.maintainability import BlobSource, FileScore, MetricsCache, score_changes
-from commitledger.pr.signals.policy import Thresholds, evaluate
+from commitledger.pr.signals.policy import LanguageThresholds, Thresholds, evaluate
 from commitledger.pr.signals.reverts import find_reverts
 from commitledger.pr.signals.usage import CommitUsage, read_commits, total_usage, usage_by_model
 
@@ -61,8 +63,9 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
     tests, warnings = read_junit(request.junit, request.cwd)
     changes = gitrepo.diff_files(repo, merge_base, head, warnings)
     config = request.config
+    check_languages(config, SUPPORTED)
     lines = count_lines(changes, config.test_patterns)
-    scores = _scores(repo, [c for c in changes if c.unreadable is None], request)
+    scores = _scores(repo, head, [c for c in changes if c.unreadable is None], request)
     unreadable = [c for c in changes if c.unreadable is not None]
     for change in unreadable:
         warnings.append(f"{change.path} not read: {change.unreadable}")
@@ -83,6 +86,11 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
             max_cost_usd=config.max_cost_usd,
             cost_per_line_factor=config.cost_per_line_factor,
             min_mi=config.min_mi,
+            cognitive_max=config.cognitive_max,
+            by_language={
+                name: LanguageThresholds(t.get("mi_drop"), t.get("complexity_rank"), t.get("cognitive_max"))
+                for name, t in config.thresholds.items()
+            },
         ),
         test_paths=frozenset(s.path for s in scores if is_test_path(s.path, config.test_patterns)),
     )
@@ -124,15 +132,19 @@ def _baseline(repo_path: Path, base_sha: str, days: int, warnings: list[str]) ->
         return None
 
 
-def _scores(repo: pygit2.Repository, changes: list[gitrepo.FileChange], request: PrRequest) -> list[FileScore]:
+def _scores(
+    repo: pygit2.Repository, head: pygit2.Commit, changes: list[gitrepo.FileChange], request: PrRequest
+) -> list[FileScore]:
     cache = MetricsCache(gitrepo.cache_path(repo) if request.use_cache else None)
     try:
+        generated = gitrepo.generated_paths(repo, head, [c.path for c in changes if not c.binary])
         source = BlobSource(
             size=lambda blob: gitrepo.blob_size(repo, blob),
             read=lambda blob: gitrepo.blob_bytes(repo, blob),
             max_bytes=request.config.max_file_bytes,
+            generated=generated.__contains__,
         )
-        return score_changes(changes, source, cache, request.workers)
+        return score_changes(changes, source, cache, request.workers, request.config.languages)
     finally:
         cache.close()
 
@@ -168,6 +180,9 @@ def file_model(score: FileScore, flagged: bool) -> FileMaintainability:
     worst_after = after.worst if after is not None else None
     worst_before = before.worst if before is not None else None
     worst = worst_after or worst_before
+    hardest = after.worst_cognitive if after is not None and after.scored else None
+    if reason is None and score.engine == lizard_engine.NAME:
+        reason = lizard_engine.NOTE  # scored, but the MI columns are empty: say why
     return FileMaintainability(
         path=score.path,
         mi_before=before.mi if before else None,
@@ -181,5 +196,9 @@ def file_model(score: FileScore, flagged: bool) -> FileMaintainability:
         worst_cc_after=worst_after.cc if worst_after else None,
         rank_before=mi_rank(before.mi) if before and before.mi is not None else None,
         rank_after=mi_rank(after.mi) if after and after.mi is not None else None,
+        language=score.language,
+        engine=score.engine,
+        worst_cognitive_function=hardest.name if hardest else None,
+        worst_cognitive_after=hardest.cognitive if hardest else None,
     )
 
