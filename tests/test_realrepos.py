@@ -332,12 +332,16 @@ def test_change_without_ai_usage_names_its_signals_and_fails_on_them(repo: Path)
     proc = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--fail-on", "complexity", cwd=repo)
     assert proc.returncode == 1
     assert "no AI usage recorded in the 1 commit of this change" in proc.stdout
-    assert "**1 signal**" in proc.stdout and "`complexity`" in proc.stdout and "parse.f0" in proc.stdout
+    _, result = _pr_json(repo, base)
+    raised = [s["id"] for s in result["signals"]]
+    assert "complexity" in raised  # (and cognitive when bca is installed)
+    assert f"**{len(raised)} signal" in proc.stdout and all(f"`{i}`" in proc.stdout for i in raised)
+    assert "parse.f0" in proc.stdout
     summary = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--format", "summary",
                       cwd=repo).stdout
     assert "`complexity`" in summary
     anything = run_cli("pr", "--base", base, "--head", "HEAD", "--baseline-days", "0", "--fail-on", "any", cwd=repo)
-    assert anything.returncode == 1 and "failing on signal(s): complexity" in anything.stderr
+    assert anything.returncode == 1 and f"failing on signal(s): {', '.join(sorted(raised))}" in anything.stderr
     clean = run_cli("pr", "--base", base, "--head", base, "--baseline-days", "0", "--fail-on", "any", cwd=repo)
     assert clean.returncode == 0, clean.stderr
 
