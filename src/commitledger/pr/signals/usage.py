@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from commitledger.git.repo import CommitInfo
+from commitledger.ledger.pricing import price_lines_later
 from commitledger.ledger.trailers import Marker, UsageLine, marker_details, parse_usage_lines
 from commitledger.ledger.usage import Usage, sum_usage
 
@@ -67,6 +68,9 @@ def read_commits(commits: list[CommitInfo], noted: frozenset[str]) -> list[Commi
     out: list[CommitUsage] = []
     for info in commits:
         lines = tuple(parse_usage_lines(info.message))
+        if lines:
+            # Lines with tokens but no cost_usd were unpriced when committed: priced now ("priced later").
+            price_lines_later(lines, when=float(info.author_time))
         details = tuple(m for m in marker_details(info.message, info.author_name, info.author_email)
                         if m.evidence != "ai-usage")
         markers = list(dict.fromkeys(m.evidence for m in details))
