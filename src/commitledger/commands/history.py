@@ -13,6 +13,7 @@ import click
 from commitledger.config import load_config
 from commitledger.errors import CommitledgerError
 from commitledger.git.paths import find_repo
+from commitledger.render.text import csv_cell, terminal_text
 
 CSV_COLUMNS = ("commit", "pr", "kind", "title", "merged_at", "ai", "cost_usd", "input", "output", "cache_read",
                "cache_write", "sessions", "prompts", "requests", "tool_calls", "lines_changed", "source_lines",
@@ -33,6 +34,12 @@ def window(since: str | None, until: str | None, default_days: int, now: datetim
 
 
 def csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
+    """One row per change, every cell through ``csv_cell`` (no formula from a commit title)."""
+    for row in _raw_csv_rows(changes):
+        yield [csv_cell(cell) for cell in row]
+
+
+def _raw_csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
     for change in changes:
         usage = change.usage
         tests = change.tests
@@ -185,7 +192,8 @@ def render_table(data: Any, limit: int) -> None:
         console = Console(width=160)  # piped: full titles rather than an 80-column guess
     s = data.summary
     window_text = f"since {data.since}" + (f" until {data.until}" if data.until else "")
-    head = Table(title=f"{data.branch}: {window_text}", show_header=False, box=None, title_justify="left")
+    # Branch names and titles are the committers' text: rich keeps ESC and C1 controls, so they go first.
+    head = Table(title=terminal_text(f"{data.branch}: {window_text}"), show_header=False, box=None, title_justify="left")
     head.add_column(style="bold")
     head.add_column()
     head.add_row("merged changes", f"{s['merged']:,} ({s['ai_merged']:,} AI-assisted, {s['human_merged']:,} human, "
@@ -237,6 +245,6 @@ def render_table(data: Any, limit: int) -> None:
             _money(row["cost"]).replace("n/a", "unknown") if row["ai"] else row["who"],
             "—" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],  # not counted (--lines all counts)
             "" if tests is None else f"{tests[0]}/{tests[0] + tests[1]}",
-            (f"[big: {row['commits']:,} commits] " if row["big"] else "") + row["title"],
+            (f"[big: {row['commits']:,} commits] " if row["big"] else "") + terminal_text(row["title"]),
         )
     console.print(table, markup=False, highlight=False)
