@@ -217,7 +217,9 @@ def test_repository_without_trailers_uses_co_authored_by_markers(r: Repo) -> Non
     assert changes[human]["ai"] is False
     s = data["summary"]
     assert (s["ai_merged"], s["ai_reverted"]) == (2, 1)
-    assert s["cost_usd"] == 0 and s["cost_per_merged_change"] is None and s["median_ai_cost_usd"] is None
+    # Unknown is never $0: no AI-assisted change has a known cost, so the spend is unknown and counted.
+    assert s["cost_usd"] is None and s["cost_per_merged_change"] is None and s["median_ai_cost_usd"] is None
+    assert (s["ai_cost_known"], s["ai_cost_unknown"], s["ai_usage_unknown"]) == (0, 2, 2)
     assert s["revert_rate_ai"] == pytest.approx(0.5)
     assert s["revert_rate_other"] == pytest.approx(0.0)
     table = run_cli("history", "--since", "all", cwd=r.path)

@@ -75,6 +75,10 @@ def project(repo: Path) -> Path:
     commit_file(repo, "src/b.py", "b = 1\n", f"Second feature (#2)\n\n{USAGE.format(0.5)}")
     git(repo, "revert", "--no-edit", first)
     commit_file(repo, "src/c.py", "c = 1\n", "Human change")
+    bot = dict(os.environ, GIT_AUTHOR_NAME="dependabot[bot]",
+               GIT_AUTHOR_EMAIL="49699333+dependabot[bot]@users.noreply.github.com")
+    commit_file(repo, "requirements.txt", "lib==2.0\n", "Bump lib from 1.0 to 2.0", env=bot)
+    commit_file(repo, "src/d.py", "d = 1\n", "Agent change\n\nCo-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>")
     return repo
 
 
@@ -92,13 +96,14 @@ def test_report_is_self_contained_and_escapes_git_strings(project: Path) -> None
     assert "onerror=alert(1)>" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
     assert "<link" not in page and "@import" not in page
-    assert page.count("<svg") == 2  # cost by week and revert rates; the MI chart needs notes
+    assert page.count("<svg") == 4  # merged, spend, cost per merged change, revert rates; the MI chart needs notes
     assert "No data: no change in this window has maintainability figures" in page
     assert "reverted" in page and "$1.25" in page
+    assert "claude-opus-4-6" in page and "usage unknown for 1 of 3 AI-assisted changes" in page
 
 
 def test_report_draws_the_mi_trend_from_notes(project: Path, tmp_path: Path) -> None:
-    head = git(project, "rev-parse", "HEAD~2")
+    head = git(project, "rev-parse", "HEAD~4")  # "Second feature"
     result = {"schema": "commitledger.pr/1", "tests": {"passed": 3, "failed": 1, "errors": 0, "skipped": 0},
               "maintainability": {"files": [{"path": "src/<b>.py", "mi_before": 80.0, "mi_after": 61.0,
                                              "cc_before": 2, "cc_after": 9, "status": "flagged"},
@@ -108,7 +113,7 @@ def test_report_draws_the_mi_trend_from_notes(project: Path, tmp_path: Path) -> 
     (tmp_path / "r.json").write_text(json.dumps(result), encoding="utf-8")
     assert run_cli("note", head, "--result", str(tmp_path / "r.json"), cwd=project).returncode == 0
     page = write_report(project, "with-notes.html")
-    assert page.count("<svg") == 3 and "<polyline" in page
+    assert page.count("<svg") == 5 and "<polyline" in page
     assert "src/&lt;b&gt;.py" in page and "3 passed, 1 failed" in page
     # each file that lost maintainability names its language (a note from before languages were kept: —)
     assert "<td><code>svc/billing.go</code></td><td>Go</td>" in page
@@ -137,5 +142,10 @@ def test_report_renders_in_headless_chromium(project: Path, tmp_path: Path) -> N
             colours.add(row[x : x + 3])
     # a blank page is one colour; text, cards and the blue and red bars make many
     assert len(colours) > 20
-    blue_bars = sum(row.count(bytes((0x2F, 0x6F, 0xDE))) for row in rows)
-    assert blue_bars > 500  # the weekly cost chart was drawn, not just text
+    def pixels(rgb: int) -> int:
+        return sum(row.count(bytes(((rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF))) for row in rows)
+
+    assert pixels(0x2F6FDE) > 500  # AI-assisted bars and the spend chart were drawn, not just text
+    assert pixels(0xC99A06) > 200  # the bot's change has its own colour, apart from human grey
+    assert pixels(0x7A8691) > 200
+    assert pixels(0xE8883A) > 20  # the AI change of unknown cost is marked, not drawn as $0

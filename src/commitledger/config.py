@@ -54,6 +54,9 @@ class Config(Slotted):
         "baseline_days",  # baseline and history
         "comment_when",  # comment
         "prices",  # overrides, USD per million tokens: {model: {input, output, cache_read, ...}}
+        "min_mi",  # pr: a new file below this maintainability index raises maintainability
+        "bots",  # history: more authors that are bots (names, addresses or logins; * globs)
+        "big_change_commits",  # history: a change bringing in more commits than this is flagged
     )
     _defaults: ClassVar[dict[str, Any]] = {
         "strict": False,
@@ -72,6 +75,9 @@ class Config(Slotted):
         "baseline_days": 90,
         "comment_when": "always",
         "prices": dict,
+        "min_mi": None,
+        "bots": list,
+        "big_change_commits": 500,
     }
     strict: bool
     aider_analytics_log: str | None
@@ -89,6 +95,9 @@ class Config(Slotted):
     baseline_days: int
     comment_when: str
     prices: dict[str, Any]
+    min_mi: float | None
+    bots: list[str]
+    big_change_commits: int
 
     def with_overrides(self, **values: Any) -> Config:
         """Flags win over the file; ``None`` means the flag was not given."""
@@ -115,6 +124,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "baseline_days": (int,),
     "comment_when": (str,),
     "prices": (dict,),
+    "min_mi": (int, float, type(None)),
+    "bots": (list,),
+    "big_change_commits": (int,),
 }
 _CHOICES = {"comment_when": ("always", "ai-only"), "complexity_rank": ("A", "B", "C", "D", "E", "F")}
 

@@ -17,7 +17,8 @@ from commitledger.render.text import csv_cell, terminal_text
 
 CSV_COLUMNS = ("commit", "pr", "kind", "title", "merged_at", "ai", "cost_usd", "input", "output", "cache_read",
                "cache_write", "sessions", "prompts", "requests", "tool_calls", "lines_changed", "source_lines",
-               "reverted_by", "reverted_at", "tests_passed", "tests_failed")
+               "reverted_by", "reverted_at", "tests_passed", "tests_failed", "author_kind", "agents", "models",
+               "evidence", "commits", "big", "lines_error")
 
 
 def window(since: str | None, until: str | None, default_days: int, now: datetime) -> tuple[datetime | None, datetime | None, str]:
@@ -50,6 +51,8 @@ def _raw_csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
             "" if change.source_lines is None else change.source_lines,
             change.reverted_by or "", change.reverted_at or "",
             tests.passed if tests else "", tests.failed if tests else "",
+            change.author_kind, " ".join(change.agents), " ".join(change.models), " ".join(change.evidence),
+            change.commits, int(change.big), change.lines_error or "",
         ]
 
 
@@ -82,7 +85,9 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     with _progress(enabled=sys.stderr.isatty()) as tick:
         data = load_history(paths.worktree, branch, start, end, since_label=label,
                             test_patterns=tuple(config.test_patterns), use_cache=not no_cache, progress=tick,
-                            lines=lines)
+                            lines=lines, bots=tuple(config.bots), big_change_commits=config.big_change_commits)
+    for warning in data.warnings:
+        click.echo(f"commitledger: warning: {warning}", err=True)
     if verbose:
         c = data.counter
         click.echo(f"commitledger: parsed {c.commits_parsed} commits in {c.git_log_runs} git log run(s); "
@@ -133,11 +138,45 @@ def _stderr_console() -> Any:
 
 
 def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:,.2f}"
+    from commitledger.render.numbers import money
+
+    return money(value, unknown="n/a")
 
 
 def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
+
+
+def _names(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} ({n:,})" for name, n in counts.items())
+
+
+PERIOD_ROWS = 26  # half a year of weeks, two years of months: a terminal's worth
+
+
+def render_periods(console: Any, data: Any) -> None:
+    """The lead's view: one line per week (or month), the whole window, empty periods included."""
+    from rich import box
+    from rich.table import Table
+
+    if not data.periods:
+        return
+    shown = data.periods[-PERIOD_ROWS:]
+    earlier = len(data.periods) - len(shown)
+    title = f"by {data.period}" + (f" (latest {len(shown)}; {earlier} earlier in --format json and the report)"
+                                   if earlier else "")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for name in (data.period, "merged", "AI share", "AI cost", "unknown", "per change", "reverted AI/human/bot"):
+        table.add_column(name, justify="left" if name == data.period else "right", no_wrap=True)
+    for row in shown:
+        rates = "/".join(_rate(row[k]).replace("n/a", "–") for k in ("revert_rate_ai", "revert_rate_human",
+                                                                       "revert_rate_bot"))
+        table.add_row(row["start"][:7] if data.period == "month" else row["start"], f"{row['merged']:,}",
+                      _rate(row["ai_share"]).replace("n/a", "–"),
+                      _money(row["cost_usd"]).replace("n/a", "unknown" if row["ai_cost_unknown"] else "–"),
+                      f"{row['ai_cost_unknown']:,}" if row["ai_cost_unknown"] else "",
+                      _money(row["cost_per_merged_change"]).replace("n/a", "–"), rates)
+    console.print(table, markup=False, highlight=False)
 
 
 def render_table(data: Any, limit: int) -> None:
@@ -145,6 +184,8 @@ def render_table(data: Any, limit: int) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+
+    from commitledger.render.numbers import ai_cost_text
 
     console = Console()
     if not console.is_terminal:
@@ -155,13 +196,24 @@ def render_table(data: Any, limit: int) -> None:
     head = Table(title=terminal_text(f"{data.branch}: {window_text}"), show_header=False, box=None, title_justify="left")
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("merged changes", f"{s['merged']} ({s['ai_merged']} AI-assisted)")
-    head.add_row("reverted", f"{s['reverted']} ({s['ai_reverted']} AI-assisted)")
-    head.add_row("AI cost", _money(s["cost_usd"]) + (f" (abandoned PRs {_money(s['abandoned_cost_usd'])})"
-                                                     if s["abandoned_cost_usd"] else ""))
+    head.add_row("merged changes", f"{s['merged']:,} ({s['ai_merged']:,} AI-assisted, {s['human_merged']:,} human, "
+                                   f"{s['bot_merged']:,} bot)")
+    head.add_row("reverted", f"{s['reverted']:,} ({s['ai_reverted']:,} AI-assisted, {s['human_reverted']:,} human, "
+                             f"{s['bot_reverted']:,} bot)")
+    head.add_row("AI cost", ai_cost_text(s["cost_usd"], s["ai_merged"], s["ai_cost_unknown"])
+                 + (f" (abandoned PRs {_money(s['abandoned_cost_usd'])})" if s["abandoned_cost_usd"] else ""))
     head.add_row("cost per merged change", _money(s["cost_per_merged_change"]))
     head.add_row("median AI cost per AI-assisted change", _money(s["median_ai_cost_usd"]))
-    head.add_row("revert rate", f"AI-assisted {_rate(s['revert_rate_ai'])}, other {_rate(s['revert_rate_other'])}")
+    head.add_row("revert rate", f"AI-assisted {_rate(s['revert_rate_ai'])}, human {_rate(s['revert_rate_human'])}, "
+                                f"bot {_rate(s['revert_rate_bot'])}")
+    if s["agents"]:
+        head.add_row("agents", _names(s["agents"]))
+    if s["models"]:
+        head.add_row("models", _names(s["models"]))
+    if s["big_changes"]:
+        head.add_row("big changes", f"{s['big_changes']:,} brought in more than {s['big_change_commits']:,} commits each")
+    if s["lines_uncounted"]:
+        head.add_row("lines not counted", f"{s['lines_uncounted']:,} changes (git could not read an object; see warnings)")
     if s["median_time_to_revert_hours"] is not None:
         head.add_row("median time to revert", f"{s['median_time_to_revert_hours']:,.1f} h")
     if s["tokens_per_changed_line"] is not None:
@@ -171,6 +223,10 @@ def render_table(data: Any, limit: int) -> None:
         head.add_row("usage from notes", f"{from_notes} change(s) whose merge dropped AI-Usage lines or whose PR "
                                          "discarded work (refs/notes/commitledger)")
     console.print(head, markup=False, highlight=False)
+    if not s["merged"] and s["last_change_at"]:
+        console.print(f"No change was merged in this window; the last change on {data.branch} was merged on "
+                      f"{s['last_change_at'][:10]}. Try --since all.", markup=False, highlight=False)
+    render_periods(console, data)
     total = len(data.in_window) + len(data.abandoned)
     if not total or limit <= 0:
         return
@@ -186,9 +242,9 @@ def render_table(data: Any, limit: int) -> None:
         tests = row["tests"]
         table.add_row(
             row["commit"][:8], row["merged_at"][:10], f"#{row['pr']}" if row["pr"] else "",
-            _money(row["cost"]) if row["ai"] else "human",
+            _money(row["cost"]).replace("n/a", "unknown") if row["ai"] else row["who"],
             "—" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],  # not counted (--lines all counts)
             "" if tests is None else f"{tests[0]}/{tests[0] + tests[1]}",
-            terminal_text(row["title"]),
+            (f"[big: {row['commits']:,} commits] " if row["big"] else "") + terminal_text(row["title"]),
         )
     console.print(table, markup=False, highlight=False)

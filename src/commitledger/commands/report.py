@@ -30,7 +30,8 @@ def report(html_path: Path, branch: str | None, since: str | None, until: str | 
     now = datetime.now(timezone.utc)
     start, end, label = window(since, until, config.baseline_days, now)
     data = load_history(paths.worktree, branch, start, end, since_label=label,
-                        test_patterns=tuple(config.test_patterns))
+                        test_patterns=tuple(config.test_patterns), bots=tuple(config.bots),
+                        big_change_commits=config.big_change_commits, now=now)
     page = render_report(data, now)
     try:
         html_path.write_text(page, encoding="utf-8")

@@ -33,7 +33,7 @@ def show(rev: str | None, max_count: int, as_json: bool) -> None:
         click.echo("No commits.")
         return
     for entry in entries:
-        marks = f"  [{', '.join(entry.markers)}]" if entry.markers else ""
+        marks = f"  [{', '.join(_marker_text(m) for m in entry.details)}]" if entry.details else ""
         # The subject is the committer's text: no escape sequence reaches the terminal.
         click.echo(f"{entry.sha[:12]}  {terminal_text(entry.subject)}{terminal_text(marks)}")
         for line in entry.lines:
@@ -42,3 +42,10 @@ def show(rev: str | None, max_count: int, as_json: bool) -> None:
             total = entry.total()
             cost = "unpriced" if total.cost_usd is None else f"${total.cost_usd:.4f}"
             click.echo(f"    total: {total.tokens:,} tokens, {cost}")
+
+
+def _marker_text(marker: object) -> str:
+    """``co-authored-by: claude-code/claude-opus-4-6`` (the agent and model a marker states, when it does)."""
+    evidence, agent, model = (getattr(marker, k) for k in ("evidence", "agent", "model"))
+    named = "/".join(x for x in (agent, model) if x)
+    return f"{evidence}: {named}" if named else str(evidence)

@@ -8,8 +8,10 @@ shallow clone) become one-line ``CommitledgerError``s.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pygit2
 from pygit2.enums import DeltaStatus, DiffFind, SortMode
@@ -40,6 +42,7 @@ class CommitInfo:
     author_time: int
     author_offset: int
     parents: int
+    author_email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class FileChange:
     added: int
     deleted: int
     binary: bool
+    unreadable: str | None = None  # why git could not read a side's blob (partial clone, damaged repository)
+    version_only: bool = False  # every changed line sets a version ("__version__ = ...": a release bump)
 
     @property
     def path(self) -> str:
@@ -122,7 +127,15 @@ def commit_info(commit: pygit2.Commit) -> CommitInfo:
         author_time=commit.author.time,
         author_offset=commit.author.offset,
         parents=len(commit.parent_ids),
+        author_email=_email(commit),
     )
+
+
+def _email(commit: pygit2.Commit) -> str:
+    try:
+        return commit.author.email
+    except (UnicodeDecodeError, LookupError):
+        return commit.author.raw_email.decode("utf-8", errors="replace")
 
 
 def change_commits(repo: pygit2.Repository, base: pygit2.Commit, head: pygit2.Commit) -> list[CommitInfo]:
@@ -140,18 +153,52 @@ def merge_base(repo: pygit2.Repository, base: pygit2.Commit, head: pygit2.Commit
     return repo[oid].peel(pygit2.Commit)
 
 
-def diff_files(repo: pygit2.Repository, old: pygit2.Commit, new: pygit2.Commit) -> list[FileChange]:
-    """Files changed from ``old`` to ``new``, renames detected, binary files flagged."""
+_VERSION_LINE = re.compile(r"""^\s*["']?(__version__|version|VERSION|__VERSION__)["']?\s*[:=]""")
+_OBJECT_ERRORS = (KeyError, ValueError, pygit2.GitError, OSError)
+
+
+def _version_only(patch: Any) -> bool:
+    """A few changed lines that all set a version: a release bump, not code (no-tests stays quiet)."""
+    changed = [line.content for hunk in patch.hunks for line in hunk.lines if line.origin in "+-"]
+    return 0 < len(changed) <= 6 and all(_VERSION_LINE.match(text) for text in changed)
+
+
+def diff_files(repo: pygit2.Repository, old: pygit2.Commit, new: pygit2.Commit,
+               warnings: list[str] | None = None) -> list[FileChange]:
+    """Files changed from ``old`` to ``new``, renames detected, binary files flagged.
+
+    A blob git cannot read (a partial clone without its promisor remote, a
+    damaged repository) costs that file's figures, not the run: the file is
+    kept with ``unreadable`` set and no lines, and rename detection, which
+    reads blobs, is skipped with a warning when it fails.
+    """
     diff = repo.diff(old.tree, new.tree)
-    diff.find_similar(flags=DiffFind.FIND_RENAMES)
+    try:
+        diff.find_similar(flags=DiffFind.FIND_RENAMES)
+    except _OBJECT_ERRORS as exc:
+        diff = repo.diff(old.tree, new.tree)
+        if warnings is not None:
+            warnings.append(f"renames not detected: git could not read an object ({_reason(exc)})")
     changes: list[FileChange] = []
-    for patch in diff:
-        if patch is None:
+    for index, delta in enumerate(diff.deltas):
+        status = _STATUS_CHAR.get(delta.status, delta.status_char())
+        has_old = status not in ("A",)
+        has_new = status not in ("D",)
+        try:
+            patch = diff[index]
+            binary = bool(patch.delta.is_binary)
+            _, added, deleted = (0, 0, 0) if binary else patch.line_stats
+            version_only = not binary and added + deleted <= 6 and _version_only(patch)
+        except _OBJECT_ERRORS as exc:
+            reason = f"unreadable blob: {_reason(exc)}"
+            changes.append(FileChange(
+                status=status, old_path=delta.old_file.path if has_old else None,
+                new_path=delta.new_file.path if has_new else None,
+                old_blob=str(delta.old_file.id) if has_old else None, new_blob=str(delta.new_file.id) if has_new else None,
+                added=0, deleted=0, binary=False, unreadable=reason,
+            ))
             continue
         delta = patch.delta
-        binary = bool(delta.is_binary)
-        _, added, deleted = (0, 0, 0) if binary else patch.line_stats
-        status = _STATUS_CHAR.get(delta.status, delta.status_char())
         has_old = status not in ("A",)
         has_new = status not in ("D",)
         changes.append(
@@ -164,9 +211,15 @@ def diff_files(repo: pygit2.Repository, old: pygit2.Commit, new: pygit2.Commit) 
                 added=added,
                 deleted=deleted,
                 binary=binary,
+                version_only=version_only,
             )
         )
     return changes
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:200]
 
 
 def blob_size(repo: pygit2.Repository, blob_id: str) -> int:

@@ -30,7 +30,8 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
         moment = moment.replace(tzinfo=timezone.utc)
     config = load_config(find_repo(repo_path).worktree)
     history = load_history(repo_path, ref, since=moment - timedelta(days=days), until=moment,
-                           test_patterns=tuple(config.test_patterns))
+                           test_patterns=tuple(config.test_patterns), bots=tuple(config.bots),
+                           big_change_commits=config.big_change_commits)
     if not history.in_window:
         return None
     summary = history.summary
@@ -48,4 +49,6 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
         median_cost_per_line=round(statistics.median(per_line), 6) if per_line else None,
         revert_rate_ai=summary["revert_rate_ai"],
         revert_rate_other=summary["revert_rate_other"],
+        revert_rate_bot=summary["revert_rate_bot"],
+        bot_changes=summary["bot_merged"],
     )

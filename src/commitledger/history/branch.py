@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterable, Iterator
 from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history.cache import Chain, HistoryCache, Segment, facts_version, segments_of
+from commitledger.history.periods import periods as period_rows, tally
 from commitledger.history.reverts import RevertState, final_states, locate, resolve_reverts
 from commitledger.git.run import require_sha1
 from commitledger.git.run import run as run_git
@@ -142,6 +143,7 @@ def walk(
     test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS,
     progress: Progress | None = None,
     lines: str = "ai",
+    bots: tuple[str, ...] = (),
 ) -> Walk:
     """Cached segments are reused; each uncached stretch of the chain costs one ``git log``.
 
@@ -203,13 +205,16 @@ def walk(
             stop, by_age = None, False  # nothing cached and no window: one pass over everything
         else:
             _, stop, by_age = first_parent_until(repo, current, cached, since_ts)
-        scanned = scan_segment(repo, current, stop, test_patterns, counter, progress, lines)
+        scanned = scan_segment(repo, current, stop, test_patterns, counter, progress, lines, bots)
         if not scanned:
             break
         fresh = segments_of(scanned, stop)
         del scanned  # the segments hold the same facts as columns
         if cache is not None:
-            cache.store(fresh)
+            # A figure git could not produce is never cached: segments holding one are read again next time.
+            failed = {bytes.fromhex(sha) for sha in counter.line_failures}
+            cache.store([seg for seg in fresh
+                         if not failed or not any(seg.sha[i : i + 20] in failed for i in range(0, len(seg.sha), 20))])
         for segment in fresh:
             add(segment)
             chain.extend(segment)
@@ -218,6 +223,7 @@ def walk(
         current = stop
     if lines == "all":
         fill_lines(repo, chain, range(len(chain)), test_patterns, cache, counter)
+
     return Walk(chain, counter)
 
 
@@ -237,7 +243,9 @@ def fill_lines(
     missing = [i for i in indices if chain.added[i] < 0]
     if not missing:
         return 0
-    counts = count_lines(repo, [(chain.sha_at(i), chain.first_parent(i)) for i in missing], test_patterns)
+    counts, failures = count_lines(repo, [(chain.sha_at(i), chain.first_parent(i)) for i in missing], test_patterns)
+    if counter is not None:
+        counter.line_failures.update(failures)
     touched: dict[int, Segment] = {}
     for i in missing:
         found = counts.get(chain.sha_at(i))
@@ -316,6 +324,10 @@ class History:
     abandoned: list[Abandoned]
     summary: dict[str, Any]
     counter: ScanCounter
+    big_change_commits: int = 500
+    period: str = "week"
+    periods: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     # Chain index -> where a change's usage came from when a note counted ("notes" or "trailers+notes").
     usage_sources: dict[int, str] = field(default_factory=dict)
 
@@ -342,7 +354,11 @@ class History:
                 usage=UsageModel.of(usage) if usage is not None else None,
                 reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,  # None: not counted
                 reverted_at=iso(state.at) if state else None, tests=_tests(note.get("tests"), Tests),
-                source_lines=facts.source_lines, usage_source=self.usage_source(index, usage is not None),
+                source_lines=facts.source_lines, author_kind=self.chain.author_kind(index),
+                agents=list(facts.agents), models=list(facts.models), evidence=list(facts.evidence),
+                commits=facts.commits, big=facts.commits > self.big_change_commits,
+                lines_error=self.counter.line_failures.get(facts.sha),
+                usage_source=self.usage_source(index, usage is not None),
             )
         for entry in self.abandoned:
             if limit is not None and count >= limit:
@@ -352,7 +368,8 @@ class History:
                 commit=entry.commit, pr=entry.pr, title=f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR",
                 merged_at=iso(entry.time), ai=True,
                 usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
-                reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
+                reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None, author_kind="ai",
+                commits=0,
                 usage_source="notes" if entry.cost_usd is not None else None,
             )
 
@@ -368,6 +385,8 @@ class History:
                 "commit": self.chain.sha_at(index), "merged_at": iso(self.chain.time[index]),
                 "pr": self.chain.pr[index] if self.chain.pr[index] >= 0 else _int(note.get("pr")),
                 "ai": bool(self.chain.ai[index]), "cost": None if cost != cost else cost,
+                "who": self.chain.author_kind(index), "big": self.chain.commits[index] > self.big_change_commits,
+                "commits": self.chain.commits[index],
                 "lines": self.chain.lines_at(index),
                 "outcome": "reverted" if index in self.states else "merged",
                 "tests": None if tests is None else (_int(tests.get("passed")) or 0,
@@ -375,7 +394,8 @@ class History:
                 "title": self.chain.title(index),
             }
         for entry in self.abandoned[: max(0, limit - count)]:
-            yield {"commit": entry.commit, "merged_at": iso(entry.time), "pr": entry.pr, "ai": True,
+            yield {"commit": entry.commit, "merged_at": iso(entry.time), "pr": entry.pr, "ai": True, "who": "ai",
+                   "big": False, "commits": 0,
                    "cost": entry.cost_usd, "lines": None, "outcome": "abandoned", "tests": None,
                    "title": f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR"}
 
@@ -390,7 +410,8 @@ class History:
         from commitledger.ledger.models import HistoryResult
 
         return HistoryResult(branch=self.branch, since=self.since, until=self.until, changes=list(self.changes()),
-                             summary=self.summary_model())
+                             summary=self.summary_model(), period=self.period, periods=self.periods,
+                             warnings=self.warnings)
 
     def json_chunks(self) -> Iterator[str]:
         """``HistoryResult.dump()`` as JSON text, streamed change by change (same keys, same order)."""
@@ -404,7 +425,13 @@ class History:
             yield ("\n    " if first else ",\n    ") + json.dumps(change.model_dump(), separators=(", ", ": "))
             first = False
         yield ("\n  ],\n" if not first else "],\n")
-        yield '  "summary": ' + json.dumps(self.summary_model().model_dump(), indent=2).replace("\n", "\n  ") + "\n}\n"
+        yield '  "summary": ' + json.dumps(self.summary_model().model_dump(), indent=2).replace("\n", "\n  ") + ",\n"
+        from commitledger.ledger.models import Period
+
+        yield f'  "period": {json.dumps(self.period)},\n  "periods": ['
+        yield ",".join("\n    " + json.dumps(Period(**row).model_dump(), separators=(", ", ": ")) for row in self.periods)
+        yield ("\n  ],\n" if self.periods else "],\n")
+        yield '  "warnings": ' + json.dumps(self.warnings) + "\n}\n"
 
 
 def _median(values: list[float]) -> float | None:
@@ -416,8 +443,15 @@ def summarise(
     states: dict[int, RevertState],
     in_window: list[int],
     abandoned: list[Abandoned],
+    big_change_commits: int = 500,
 ) -> dict[str, Any]:
-    """The summary figures of DESIGN.md for the changes at ``in_window`` (indices into ``chain``)."""
+    """The summary figures of DESIGN.md for the changes at ``in_window`` (indices into ``chain``).
+
+    Three kinds of author (AI-assisted, human, bot): ``revert_rate_other``
+    is the human rate, so bots never dilute it. Unknown AI cost is counted
+    (``ai_cost_unknown``), never added as 0; ``cost_usd`` is None when no
+    AI-assisted change of the window has a known cost.
+    """
     merged = len(in_window)
     flags, costs, used, source, times = chain.ai, chain.cost, chain.tokens, chain.source, chain.time
     ai = [i for i in in_window if flags[i]]
@@ -431,20 +465,41 @@ def summarise(
     survivors = len(ai) - len(ai_reverted)
     spent = sum(ai_costs) + abandoned_cost
     hours = [(states[i].at - times[i]) / 3600 for i in reverted]
-    others = merged - len(ai)
+    bots = [i for i in in_window if not flags[i] and chain.bot[i]]
+    humans = merged - len(ai) - len(bots)
+    human_reverted = len(reverted) - len(ai_reverted) - sum(1 for i in bots if i in states)
+    bot_reverted = sum(1 for i in bots if i in states)
+    agents, models = tally(chain, in_window)
+    no_usage = sum(1 for i in ai if not chain.has_usage[i])
+    known_cost = bool(ai_costs or abandoned_cost)
     return {
         "merged": merged,
         "reverted": len(reverted),
         "ai_merged": len(ai),
         "ai_reverted": len(ai_reverted),
-        "cost_usd": round(spent, 6),
+        "cost_usd": round(spent, 6) if known_cost or not ai else None,
         "cost_per_merged_change": round(spent / survivors, 6) if survivors and (ai_costs or abandoned_cost) else None,
         "revert_rate_ai": round(len(ai_reverted) / len(ai), 6) if ai else None,
-        "revert_rate_other": round((len(reverted) - len(ai_reverted)) / others, 6) if others else None,
+        "revert_rate_other": round(human_reverted / humans, 6) if humans else None,
         "median_time_to_revert_hours": _median(hours),
         "median_ai_cost_usd": _median(ai_costs),
         "tokens_per_changed_line": round(tokens / lines, 3) if lines else None,
         "abandoned_cost_usd": round(abandoned_cost, 6),
+        "human_merged": humans,
+        "human_reverted": human_reverted,
+        "bot_merged": len(bots),
+        "bot_reverted": bot_reverted,
+        "revert_rate_human": round(human_reverted / humans, 6) if humans else None,
+        "revert_rate_bot": round(bot_reverted / len(bots), 6) if bots else None,
+        "ai_cost_known": len(ai_costs),
+        "ai_cost_unknown": len(ai) - len(ai_costs),
+        "ai_usage_unknown": no_usage,
+        "big_changes": sum(1 for i in in_window if chain.commits[i] > big_change_commits),
+        "big_change_commits": big_change_commits,
+        "last_change_at": iso(times[0]) if len(chain) else None,
+        "lines_uncounted": 0,
+        "agents": agents,
+        "models": models,
     }
 
 
@@ -466,6 +521,9 @@ def load_history(
     use_cache: bool = True,
     progress: Progress | None = None,
     lines: str = "ai",
+    bots: tuple[str, ...] = (),
+    big_change_commits: int = 500,
+    now: datetime | None = None,
 ) -> History:
     """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise.
 
@@ -479,12 +537,13 @@ def load_history(
     tip = resolve_tip(paths.worktree, name, current=branch is None)
     since_ts = int(since.timestamp()) if since is not None else None
     until_ts = int(until.timestamp()) if until is not None else None
-    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(tuple(test_patterns))) if use_cache else None
+    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite",
+                         facts_version(tuple(test_patterns), tuple(bots))) if use_cache else None
     try:
         walked = walk(paths.worktree, tip, since_ts, cache=cache, test_patterns=tuple(test_patterns), progress=progress,
-                      lines=lines)
+                      lines=lines, bots=tuple(bots))
         chain = walked.chain
-        events = resolve_reverts(chain)
+        events = resolve_reverts(chain, big_change_commits)
         states = final_states(chain, events)
         notes = load_notes(paths.worktree)
         noted = locate(chain, set(notes)) if notes else {}
@@ -501,12 +560,23 @@ def load_history(
     abandoned = [a for a in _abandoned(notes, chain, noted)
                  if (since_ts is None or a.time >= since_ts) and (until_ts is None or a.time <= until_ts)]
     in_window = window_indices(chain, since_ts, until_ts)
+    summary = summarise(chain, states, in_window, abandoned, big_change_commits)
+    if not len(chain) or chain.sha_at(0) != tip:  # the walk stopped before the tip (an old branch, a short window)
+        stamp = run_git(paths.worktree, "show", "-s", "--format=%ct", tip, "--").stdout.strip()
+        summary["last_change_at"] = iso(int(stamp)) if stamp.isdigit() else None
+    failures = walked.counter.line_failures
+    in_window_shas = {chain.sha_at(i) for i in in_window} if failures else set()
+    warnings = [f"lines of {sha} not counted: {reason}" for sha, reason in failures.items() if sha in in_window_shas]
+    summary["lines_uncounted"] = len(warnings)
+    end = until_ts if until_ts is not None else int((now or datetime.now(timezone.utc)).timestamp())
+    kind, rows = period_rows(chain, states, in_window, since_ts, end)
     return History(
         branch=name, tip=tip,
         since=since_label if since_label is not None else (iso(since_ts) if since_ts is not None else None),
         until=iso(until_ts) if until_ts is not None else None,
         chain=chain, states=states, in_window=in_window, notes=notes, abandoned=abandoned,
-        summary=summarise(chain, states, in_window, abandoned), counter=walked.counter, usage_sources=sources,
+        summary=summary, counter=walked.counter, big_change_commits=big_change_commits,
+        period=kind, periods=rows, warnings=warnings, usage_sources=sources,
     )
 
 
@@ -559,11 +629,15 @@ def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange
                    ok=(0, 1)).stdout.strip()  # 1: the old tip is gone (a force-push); read the whole branch
     pushed = set(run_git(paths.worktree, "rev-list", "--first-parent", f"{base}..{tip}" if base else tip,
                          "--").stdout.split())
-    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(DEFAULT_TEST_PATTERNS))
+    from commitledger.config import load_config
+
+    config = load_config(paths.worktree)  # the same bots and big-change rule as `history`
+    bots = tuple(config.bots)
+    cache = HistoryCache(paths.common_dir / "commitledger" / "cache.sqlite", facts_version(DEFAULT_TEST_PATTERNS, bots))
     try:
-        walked = walk(paths.worktree, tip, None, cache=cache)
+        walked = walk(paths.worktree, tip, None, cache=cache, bots=bots)
         chain = walked.chain
-        events = resolve_reverts(chain)
+        events = resolve_reverts(chain, config.big_change_commits)
         notes = load_notes(paths.worktree)
         if notes:  # the spend a revert undid includes usage recovered after the merge
             apply_usage_notes(paths.worktree, chain, notes, locate(chain, set(notes)))

@@ -40,7 +40,7 @@ from typing import Any, Callable
 from commitledger.history.scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
-FACTS_VERSION = "5"  # 5: -1 line counts mean "not counted"
+FACTS_VERSION = "6"  # 5: -1 line counts mean "not counted"; 6: bot column, markers' agents/models/evidence
 CHUNK = 4096
 _TABLE = "history_segment"
 KINDS = ("direct", "squash", "merge")
@@ -49,9 +49,9 @@ _NO_USAGE = b""
 _UNCOUNTED = -1  # a line count the scan did not compute
 
 
-def facts_version(test_patterns: tuple[str, ...]) -> str:
-    """Source-line counts depend on the test patterns, so they are part of the version."""
-    digest = hashlib.sha1("\n".join(test_patterns).encode()).hexdigest()[:12]
+def facts_version(test_patterns: tuple[str, ...], bots: tuple[str, ...] = ()) -> str:
+    """Source-line counts depend on the test patterns, the bot column on the configured bots: both are in the version."""
+    digest = hashlib.sha1("\n".join(test_patterns).encode() + b"\0" + "\n".join(bots).encode()).hexdigest()[:12]
     return f"{FACTS_VERSION}:{digest}"
 
 
@@ -59,7 +59,7 @@ class Segment:
     """Consecutive chain commits, newest first, down to (not including) ``stop``, as columns."""
 
     __slots__ = ("tip", "stop", "n", "sha", "time", "pr", "cost", "tokens", "added", "deleted", "source", "commits",
-                 "ai", "kind", "has_usage", "depth", "sparse", "_titles", "_detail", "_loader")
+                 "ai", "kind", "has_usage", "depth", "sparse", "bot", "info", "_titles", "_detail", "_loader")
 
     def __init__(self) -> None:
         self._titles: list[str] | None = None
@@ -83,6 +83,10 @@ class Segment:
         seg.kind = bytes(_KIND_CODE[c.kind] for c in changes)
         seg.has_usage = bytes(int(c.usage is not None) for c in changes)
         seg.depth = bytes(min(c.revert_depth, 255) for c in changes)
+        seg.bot = bytes(int(c.bot) for c in changes)
+        # What AI markers state (agents, models, evidence): only AI-assisted rows have any.
+        seg.info = {i: (list(c.agents), list(c.models), list(c.evidence))
+                    for i, c in enumerate(changes) if c.agents or c.models or c.evidence}
         seg.sparse = {
             i: ([r.as_list() for r in c.reverts] if c.reverts else None, c.inner_title)
             for i, c in enumerate(changes)
@@ -96,7 +100,7 @@ class Segment:
         return marshal.dumps((
             self.n, self.sha, self.time.tobytes(), self.pr.tobytes(), self.cost.tobytes(), self.tokens.tobytes(),
             self.added.tobytes(), self.deleted.tobytes(), self.source.tobytes(), self.commits.tobytes(),
-            self.ai, self.kind, self.has_usage, self.depth, self.sparse,
+            self.ai, self.kind, self.has_usage, self.depth, self.sparse, self.bot, self.info,
         ))
 
     def titles_blob(self) -> bytes:
@@ -110,7 +114,7 @@ class Segment:
                   loader: Callable[[str], tuple[list[str], list[bytes], dict[int, bytes]]]) -> Segment:
         seg = cls()
         (seg.n, seg.sha, time, pr, cost, tokens, added, deleted, source, commits, seg.ai, seg.kind, seg.has_usage,
-         seg.depth, seg.sparse) = marshal.loads(core)
+         seg.depth, seg.sparse, seg.bot, seg.info) = marshal.loads(core)
         seg.tip, seg.stop, seg._loader = tip, stop, loader
         for name, raw, code in (("time", time, "q"), ("pr", pr, "q"), ("cost", cost, "d"), ("tokens", tokens, "q"),
                                 ("added", added, "q"), ("deleted", deleted, "q"), ("source", source, "q"),
@@ -157,7 +161,9 @@ class Chain:
         self.kind = bytearray()
         self.has_usage = bytearray()
         self.depth = bytearray()
+        self.bot = bytearray()
         self.sparse: dict[int, tuple[list[list[Any]] | None, str | None]] = {}
+        self.info: dict[int, tuple[list[str], list[str], list[str]]] = {}  # agents, models, evidence
         # Usage taken from a note instead of (or on top of) the messages, by chain index (``history.usage_notes``).
         # Kept beside the segments, never in them: the cache holds what the commits say, notes can change.
         self.usage_override: dict[int, bytes] = {}
@@ -178,11 +184,14 @@ class Chain:
         self.sha += seg.sha[start * 20 : end * 20]
         for name in ("time", "pr", "cost", "tokens", "added", "deleted", "source", "commits"):
             getattr(self, name).extend(getattr(seg, name)[start:end])
-        for name in ("ai", "kind", "has_usage", "depth"):
+        for name in ("ai", "kind", "has_usage", "depth", "bot"):
             getattr(self, name).extend(getattr(seg, name)[start:end])
         for i, value in seg.sparse.items():
             if start <= i < end:
                 self.sparse[base + i - start] = value
+        for i, found in seg.info.items():
+            if start <= i < end:
+                self.info[base + i - start] = found
 
     def sha_at(self, index: int) -> str:
         return self.sha[index * 20 : index * 20 + 20].hex()
@@ -251,8 +260,15 @@ class Chain:
             usage=self.usage_blob(index), added=_counted(self.added[index]), deleted=_counted(self.deleted[index]),
             source_lines=_counted(self.source[index]), commits=self.commits[index], reverts=self.reverts(index),
             revert_depth=self.depth[index], inner_title=entry[1] if entry else None,
-            cost=None if math.isnan(cost) else cost, tokens=self.tokens[index],
+            cost=None if math.isnan(cost) else cost, tokens=self.tokens[index], bot=bool(self.bot[index]),
+            agents=tuple(self.info[index][0]) if index in self.info else (),
+            models=tuple(self.info[index][1]) if index in self.info else (),
+            evidence=tuple(self.info[index][2]) if index in self.info else (),
         )
+
+    def author_kind(self, index: int) -> str:
+        """``ai``, ``bot`` or ``human`` (ledger.authors)."""
+        return "ai" if self.ai[index] else "bot" if self.bot[index] else "human"
 
 
 def _counted(value: int) -> int | None:

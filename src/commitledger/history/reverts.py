@@ -98,7 +98,24 @@ def _normal_title(title: str) -> str:
     return (title[:cut] if cut > 0 and title.endswith(")") else title).strip()
 
 
-def resolve_reverts(chain: Chain) -> list[RevertEvent]:
+def _whole_change(chain: Chain, target: int, sha: str, big_change_commits: int) -> bool:
+    """Does reverting ``sha`` undo change ``target``? Always, unless the change is big.
+
+    A big change (more than ``big_change_commits`` commits, e.g. "Merge branch
+    'main' into feat/x" on the chain) is undone only by a revert of the merge
+    itself or of its last commit (the tip of what it brought in, read first
+    by the topological scan); reverting one of its hundreds of commits is not
+    reverting the change.
+    """
+    if chain.commits[target] <= big_change_commits:
+        return True
+    if chain.sha_at(target).startswith(sha):
+        return True
+    side = chain.side(target)
+    return len(side) >= 20 and side[:20].hex().startswith(sha)
+
+
+def resolve_reverts(chain: Chain, big_change_commits: int = 500) -> list[RevertEvent]:
     """Every revert and re-land, oldest first, each resolved to the original change it affects.
 
     A claim names a commit (``This reverts commit <sha>``) or a PR
@@ -159,6 +176,8 @@ def resolve_reverts(chain: Chain) -> list[RevertEvent]:
         claims: list[tuple[str, int, int]] = []  # (by, target, parity to target)
         for ref in refs[index]:
             target = located.get(ref.sha) if ref.sha else newest_before(prs().get(ref.pr or -1), index)
+            if target is not None and ref.sha and not _whole_change(chain, target, ref.sha, big_change_commits):
+                continue
             if target is not None and target > index:
                 claims.append((ref.by, target, 1))
         inner = chain.sparse[index][1]

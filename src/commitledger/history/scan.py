@@ -35,19 +35,22 @@ is not zero). ``lines="all"`` feeds every chain commit.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import struct
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
 from commitledger.ledger import commitmsg
-from commitledger.git.run import GitError, failure, stream
-from commitledger.ledger.trailers import ai_markers
+from commitledger.git.run import GitError, failure, first_line, run, stream
+from commitledger.ledger.authors import is_bot
+from commitledger.ledger.pathkinds import path_kind
+from commitledger.ledger.trailers import author_agent, clean_name, marker_details, marker_summary
 from commitledger.ledger.usage import COUNT_FIELDS, Usage
 
 # Substrings (lower case) any AI marker of trailers.ai_markers needs; a message
@@ -56,7 +59,7 @@ _MARKER_HINTS = ("usage", "co-authored-by", "made-with", "assisted-by", "claude-
                  "generated with")
 _HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS)))  # one C-level scan instead of one per hint
 _RECORD = b"\x00\x01"
-_FORMAT = "%x00%x01%H%x00%P%x00%ct%x00%an%x00%B%x00"
+_FORMAT = "%x00%x01%H%x00%P%x00%ct%x00%an%x00%ae%x00%B%x00"
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
 
 
@@ -154,6 +157,10 @@ class ChangeFacts:
     side: bytes = b""  # binary ids of the other commits the change brought in
     cost: float | None = None  # AI cost from the usage (kept apart: the summary reads only these two)
     tokens: int = 0
+    bot: bool = False  # not AI-assisted, and every non-merge commit is by a bot (ledger.authors)
+    agents: tuple[str, ...] = ()  # what the AI markers and AI-Usage lines of its commits state
+    models: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()  # marker names: ai-usage, co-authored-by, assisted-by, aider-author, ...
 
     @property
     def lines(self) -> int | None:
@@ -211,14 +218,16 @@ def _usage_bodies(message: str, lower: str) -> Iterator[str]:
         at = lower.find("ai-usage", end)
 
 
-def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
+def message_usage(message: str, lower: str | None = None,
+                  collected: list[tuple[str, str]] | None = None) -> list[Any] | None:
     """The summed usage vector of every AI-Usage line in a message, or None when there is none.
 
     Same grammar as ``trailers.parse_usage_lines`` (a property test in
     tests/test_history_scan.py checks both agree on arbitrary text), without
     a lazy regular expression, a ``UsageLine`` and a ``Usage`` per line:
     history reads every commit of the repository, and this is its hottest
-    loop. ``lower`` is ``message.lower()`` when the caller has it already.
+    loop. ``lower`` is ``message.lower()`` when the caller has it already;
+    ``collected`` gets the (agent, model) of each line read (lower case).
     """
     total: list[Any] | None = None
     for body in _usage_bodies(message, message.lower() if lower is None else lower):
@@ -242,6 +251,8 @@ def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
                     names[slot - 9] = value
             if not (names[0] and names[1]):
                 continue
+        if collected is not None:
+            collected.append((names[0], names[1]))
         later = 0
         if vec[8] is None and any(vec[4:8]):
             vec[8] = _price_later(names[0], names[1], vec)
@@ -332,7 +343,7 @@ class _Lines:
             counts = self.memo.get(path)
             if counts is None:
                 new = _numstat_path(path)
-                counts = not is_test_path(new, self.patterns) and not new.lower().endswith(DOC_SUFFIXES)
+                counts = path_kind(new, self.patterns) == "code"  # source lines are code lines only
                 if len(self.memo) < 200_000:
                     self.memo[path] = counts
             if counts:
@@ -353,24 +364,59 @@ def _title(kind: str, subject: str, body: str) -> str:
     return subject
 
 
-def _message_facts(sha: str, author: str, message: str) -> tuple[bool, list[Any] | None, list[RevertRef] | None]:
+MarkerInfo = tuple[list[str], list[str], list[str]]
+_USAGE_EVIDENCE = ["ai-usage"]
+_clean = functools.lru_cache(maxsize=4096)(clean_name)  # few distinct agent and model names per history
+_OTHER_HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS[1:])))  # every marker but AI-Usage lines
+
+
+def _message_facts(
+    sha: str, author: str, email: str, message: str
+) -> tuple[bool, list[Any] | None, list[RevertRef] | None, MarkerInfo | None]:
     usage: list[Any] | None = None
-    ai = False
+    info: MarkerInfo | None = None
     lower = message.lower()
     if "usage" in lower:
-        usage = message_usage(message, lower)
-        ai = usage is not None
-    if not ai and (_HINTS.search(lower) is not None or author.endswith(")")):
-        ai = bool(ai_markers(message, author))
+        names: list[tuple[str, str]] = []
+        usage = message_usage(message, lower, names)
+        if usage is not None:
+            agents: list[str] = []
+            models: list[str] = []
+            for agent, model in names:
+                agent, model = _clean(agent), _clean(model)
+                if agent not in agents:
+                    agents.append(agent)
+                if model not in models:
+                    models.append(model)
+            info = (agents, models, _USAGE_EVIDENCE)
+    # A commit with AI-Usage lines is AI-assisted and its lines name agent and model: other markers are not
+    # looked for (as before; most commits of an agent-heavy history have both).
+    if usage is None and (_OTHER_HINTS.search(lower) is not None or author.endswith(")") or (
+            email.endswith("noreply.github.com") and author_agent(email))):
+        markers = [m for m in marker_details(message, author, email) if m.evidence != "ai-usage"]
+        if markers:
+            found = marker_summary(markers)
+            info = found if info is None else (info[0] + found[0], info[1] + found[1], info[2] + found[2])
+    ai = usage is not None or info is not None
     refs: list[RevertRef] | None = None
     if "revert" in lower:
         refs = [RevertRef(sha, sha=s) for s in commitmsg.reverted_shas(message)]
         refs.extend(RevertRef(sha, pr=n) for n in commitmsg.reverted_prs(message))
-    return ai, usage, refs or None
+    return ai, usage, refs or None, info
+
+
+def _merge_info(facts: ChangeFacts, info: MarkerInfo) -> None:
+    agents, models, evidence = info
+    if not facts.evidence:  # the common case: the change's first AI evidence
+        facts.agents, facts.models, facts.evidence = tuple(agents), tuple(models), tuple(evidence)
+        return
+    facts.agents = tuple(dict.fromkeys(facts.agents + tuple(agents)))
+    facts.models = tuple(dict.fromkeys(facts.models + tuple(models)))
+    facts.evidence = tuple(dict.fromkeys(facts.evidence + tuple(evidence)))
 
 
 def _records(handle: IO[bytes]) -> Iterator[list[str]]:
-    """Split the raw ``git log`` stream into [sha, parents, ctime, author, message] lists."""
+    """Split the raw ``git log`` stream into [sha, parents, ctime, author, email, message] lists."""
     buffer = b""
     while True:
         chunk = handle.read(1 << 20)
@@ -380,9 +426,9 @@ def _records(handle: IO[bytes]) -> Iterator[list[str]]:
         buffer = parts.pop()
         for part in parts:
             if part:
-                yield part.decode("utf-8", "replace").split("\x00", 5)
+                yield part.decode("utf-8", "replace").split("\x00", 6)
     if buffer:
-        yield buffer.decode("utf-8", "replace").split("\x00", 5)
+        yield buffer.decode("utf-8", "replace").split("\x00", 6)
 
 
 @dataclass(slots=True)
@@ -395,6 +441,8 @@ class ScanCounter:
     git_log_runs: int = 0
     lines_counted: int = 0  # chain commits the scan diffed for their line counts
     lines_filled: int = 0  # changes counted after the walk (``history.fill_lines``)
+    # Chain commits whose lines git could not count -> git's reason (they stay None, and are never cached)
+    line_failures: dict[str, str] = field(default_factory=dict)
 
 
 # A commit id alone on its line: how ``git diff-tree --stdin`` starts each commit's output (numstat lines have tabs).
@@ -436,7 +484,8 @@ class _DiffTree:
             return
         del self.queue[:written]
 
-    def finish(self) -> bytes:
+    def finish(self) -> tuple[bytes, GitError | None]:
+        """What git printed, and its failure (the output then holds the commits diffed before it)."""
         assert self.proc.stdin is not None
         os.set_blocking(self.fd, True)
         try:
@@ -454,8 +503,8 @@ class _DiffTree:
         data = self.output.read()
         self.close()
         if code != 0 or self.broken:
-            raise failure(["diff-tree"], code, err)
-        return data
+            return data, failure(["diff-tree"], code, err)
+        return data, None
 
     def abort(self) -> None:
         if self.proc.poll() is None:
@@ -507,27 +556,58 @@ class LineCounter:
             raise
         self.current = self.workers[0]
         self.fed = 0
+        self.sent: list[tuple[str, str | None]] = []  # to diff again one by one when git fails
 
     def send(self, sha: str, first_parent: str | None) -> None:
         """Queue a chain commit (``first_parent`` None for a root commit: everything it holds was added)."""
         worker = self.current
         worker.queue += (f"{sha} {first_parent}\n" if first_parent else f"{sha}\n").encode()
+        self.sent.append((sha, first_parent))
         self.fed += 1
         if len(worker.queue) >= 4096:
             worker.push()
         if not self.fed % self.BLOCK and len(self.workers) > 1:
             self.current = self.workers[(self.fed // self.BLOCK) % len(self.workers)]
 
-    def finish(self) -> bytes:
-        """Everything git printed, once it has diffed all it was fed; a one-line error if it failed."""
-        outputs: list[bytes] = []
+    def finish(self) -> list[tuple[bytes, GitError | None]]:
+        """What each git printed once it had diffed all it was fed, with its failure if it failed."""
+        outputs: list[tuple[bytes, GitError | None]] = []
         try:
             for worker in self.workers:
                 outputs.append(worker.finish())
         except BaseException:
             self.abort()
             raise
-        return b"".join(outputs)
+        return outputs
+
+    def counts(self, repo: Path, counting: _Lines) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
+        """(counts, failures): every commit fed, counted, or named in ``failures`` with git's reason.
+
+        When a ``git diff-tree`` fails (an object it cannot read: a partial
+        clone without its promisor, a damaged mirror), what it printed before
+        stands, less its last commit (maybe cut short), and every commit it
+        did not print is diffed again on its own: one unreadable object costs
+        the figures of the commits that need it, never the others.
+        """
+        counts: dict[str, tuple[int, int, int]] = {}
+        failed = False
+        for data, error in self.finish():
+            got = list(diff_counts(data, counting))
+            if error is not None:
+                failed = True
+                if got:
+                    got.pop()
+            counts.update(got)
+        failures: dict[str, str] = {}
+        if failed:
+            for sha, parent in self.sent:
+                if sha in counts:
+                    continue
+                try:
+                    counts[sha] = count_one(repo, sha, parent, counting)
+                except GitError as exc:
+                    failures[sha] = exc.detail or str(exc)
+        return counts, failures
 
     def abort(self) -> None:
         """Stop git after a failure elsewhere: no stray process, no open pipe."""
@@ -553,12 +633,33 @@ def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int,
         yield sha, counting.count(text[at:])
 
 
+def count_one(repo: Path, sha: str, parent: str | None, counting: _Lines) -> tuple[int, int, int]:
+    """One commit against its first parent, in its own git: raises ``GitError`` when git cannot."""
+    span = [parent, sha] if parent else ["--root", sha]
+    proc = run(repo, "diff-tree", "-r", "-M", "--numstat", *span, ok=(0, 1, 128))
+    if proc.returncode != 0:
+        raise GitError(f"git diff-tree failed for {sha}", proc.returncode, object_reason(proc.stderr))
+    return counting.count(proc.stdout)
+
+
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
+
+
+def object_reason(stderr: str) -> str:
+    """git's line that names the object it could not read ("could not fetch <id> from promisor remote"),
+    else its first line: the warning must say which object, not only that the remote was unreachable."""
+    for line in stderr.splitlines():
+        if _OBJECT_ID.search(line):
+            return line.strip().removeprefix("fatal: ").removeprefix("error: ")[:300]
+    return first_line(stderr) or "git could not read an object"
+
+
 def count_lines(
     repo: Path, commits: list[tuple[str, str | None]], test_patterns: tuple[str, ...]
-) -> dict[str, tuple[int, int, int]]:
-    """(added, deleted, source) of chain commits given as (commit, first parent): lines the scan left out."""
+) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
+    """(added, deleted, source) of chain commits given as (commit, first parent), and those git could not diff."""
     if not commits:
-        return {}
+        return {}, {}
     counter = LineCounter(repo)
     try:
         for sha, parent in commits:
@@ -566,7 +667,7 @@ def count_lines(
     except BaseException:
         counter.abort()
         raise
-    return dict(diff_counts(counter.finish(), _Lines(test_patterns)))
+    return counter.counts(repo, _Lines(test_patterns))
 
 
 def scan_segment(
@@ -577,6 +678,7 @@ def scan_segment(
     counter: ScanCounter | None = None,
     progress: Any = None,
     lines: str = "ai",
+    bots: tuple[str, ...] = (),
 ) -> list[ChangeFacts]:
     """Changes of the chain from ``tip`` down to (not including) ``stop``, newest first.
 
@@ -602,19 +704,31 @@ def scan_segment(
     pending: dict[str, int] = {}  # commit -> index of the oldest chain commit proposing it as its own
     unfed: dict[int, str] = {}  # merge changes not (yet) AI-assisted -> their first parent, to feed if they become so
     wanted = _Wanted()
+    bot_seen: set[int] = set()
+    bot_memo: dict[tuple[str, str], bool] = {}
+    human_seen: set[int] = set()
     next_chain: str | None = tip
     parsed = 0
     failed = True
     try:
         for record in _records(log.stdout):
-            if len(record) < 5:
+            if len(record) < 6:
                 continue
-            sha, parent_text, ctime, author, message = record[:5]
+            sha, parent_text, ctime, author, email, message = record[:6]
             parents = parent_text.split()
             parsed += 1
             if progress is not None and not parsed % 4096:
                 progress(parsed)
-            ai, usage, refs = _message_facts(sha, author, message)
+            ai, usage, refs, info = _message_facts(sha, author, email, message)
+            # Bots: a change is a bot's when all its non-merge commits are (the merge commit is whoever clicked).
+            if len(parents) > 1:
+                botty = None
+            elif ai:
+                botty = False
+            else:
+                botty = bot_memo.get((author, email))
+                if botty is None:  # a history has few authors: one check each
+                    botty = bot_memo[(author, email)] = is_bot(author, email, bots)
             if sha == next_chain:
                 pending.pop(sha, None)
                 index = len(changes)
@@ -628,6 +742,10 @@ def scan_segment(
                     usage=pack_usage(usage) if usage is not None else None,
                     reverts=refs, revert_depth=depth, inner_title=inner if depth else None,
                 ))
+                if info is not None:
+                    _merge_info(changes[index], info)
+                if botty is not None:
+                    (bot_seen if botty else human_seen).add(index)
                 if ai or every:
                     diff.send(sha, parents[0] if parents else None)
                 elif len(parents) > 1:
@@ -646,6 +764,10 @@ def scan_segment(
                 continue
             owner = changes[owner_index]
             owner.commits += 1
+            if info is not None:
+                _merge_info(owner, info)
+            if botty is not None:
+                (bot_seen if botty else human_seen).add(owner_index)
             if ai and not owner.ai:
                 owner.ai = True
                 first_parent = unfed.pop(owner_index, None)
@@ -674,14 +796,15 @@ def scan_segment(
         finally:
             if failed:
                 diff.abort()
-    counted = diff.finish()
-    for facts in changes:
+    counted, failures = diff.counts(repo, _Lines(test_patterns))
+    for index, facts in enumerate(changes):
         if facts.usage is not None:
             facts.cost, facts.tokens = packed_cost_tokens(facts.usage)
+        facts.bot = not facts.ai and index in bot_seen and index not in human_seen
     for index, blob in side.items():
         changes[index].side = bytes(blob)
     by_sha = {c.sha: c for c in changes}
-    for sha, (added, deleted, source) in diff_counts(counted, _Lines(test_patterns)):
+    for sha, (added, deleted, source) in counted.items():
         facts = by_sha.get(sha)
         if facts is not None:
             facts.added, facts.deleted, facts.source_lines = added, deleted, source
@@ -690,6 +813,7 @@ def scan_segment(
         counter.changes_scanned += len(changes)
         counter.git_log_runs += 1
         counter.lines_counted += diff.fed
+        counter.line_failures.update(failures)
     return changes
 
 

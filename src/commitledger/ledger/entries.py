@@ -9,7 +9,7 @@ from typing import Any
 from commitledger.errors import CommitledgerError
 from commitledger.git.run import GitError
 from commitledger.git.run import run as run_git
-from commitledger.ledger.trailers import UsageLine, ai_markers, parse_usage_lines
+from commitledger.ledger.trailers import Marker, UsageLine, marker_details, parse_usage_lines
 from commitledger.ledger.usage import Usage, sum_usage
 
 _FIELD = "\x1f"
@@ -23,6 +23,7 @@ class LedgerEntry:
     author: str
     lines: list[UsageLine] = field(default_factory=list)
     markers: list[str] = field(default_factory=list)
+    details: list[Marker] = field(default_factory=list)  # each marker with the agent and model it states
 
     def total(self) -> Usage:
         total = sum_usage([line.usage for line in self.lines])
@@ -37,12 +38,16 @@ class LedgerEntry:
             "usage": [{"agent": line.agent, "model": line.model, **line.usage.as_dict()} for line in self.lines],
             "total": self.total().as_dict() if self.lines else None,
             "markers": self.markers,
+            "agents": list(dict.fromkeys(m.agent for m in self.details if m.agent)),
+            "models": list(dict.fromkeys(m.model for m in self.details if m.model)),
+            "evidence": [{"marker": m.evidence, "agent": m.agent, "model": m.model, "tools": list(m.tools)}
+                         for m in self.details if m.evidence != "ai-usage"],
         }
 
 
 def ledger(worktree: Path, rev: str | None, max_count: int = 20) -> list[LedgerEntry]:
     """Commits of ``rev`` (one commit), a range (every commit in it) or HEAD's latest ``max_count``."""
-    args = ["log", f"--format=%H{_FIELD}%an{_FIELD}%s{_FIELD}%B{_RECORD}"]
+    args = ["log", f"--format=%H{_FIELD}%an{_FIELD}%ae{_FIELD}%s{_FIELD}%B{_RECORD}"]
     if rev is None:
         args += [f"--max-count={max_count}", "HEAD"]
     elif ".." in rev:
@@ -60,7 +65,8 @@ def ledger(worktree: Path, rev: str | None, max_count: int = 20) -> list[LedgerE
         record = record.lstrip("\n")
         if not record:
             continue
-        sha, author, subject, body = (record.split(_FIELD, 3) + ["", "", ""])[:4]
-        markers = [m for m in ai_markers(body, author) if m != "ai-usage"]
-        out.append(LedgerEntry(sha, subject, author, parse_usage_lines(body), markers))
+        sha, author, email, subject, body = (record.split(_FIELD, 4) + ["", "", "", ""])[:5]
+        details = [m for m in marker_details(body, author, email) if m.evidence != "ai-usage"]
+        markers = list(dict.fromkeys(m.evidence for m in details))
+        out.append(LedgerEntry(sha, subject, author, parse_usage_lines(body), markers, details))
     return out

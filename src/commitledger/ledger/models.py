@@ -122,6 +122,8 @@ class Lines(Contract):
     test_deleted: Count = 0
     docs_added: Count = 0
     docs_deleted: Count = 0
+    config_added: Count = 0  # config files and data: lockfiles, JSON/YAML/TOML, vendored or generated paths
+    config_deleted: Count = 0
     binary_files: Count = 0
 
 
@@ -178,6 +180,7 @@ class CommitSummary(Contract):
     agents: list[str] = Field(default_factory=list)
     usage: UsageModel | None = None
     tests_touched: bool = False
+    models: list[str] = Field(default_factory=list)  # from AI-Usage lines and markers ("Claude Opus 4.6")
     key: CommitKey | None = None  # identity of the work across rebases (render/marker.py)
     markers: list[str] = Field(default_factory=list)
 
@@ -189,7 +192,9 @@ class Baseline(Contract):
     cost_per_merged_change: Dollars | None
     median_cost_per_line: Dollars | None = None
     revert_rate_ai: Fraction | None
-    revert_rate_other: Fraction | None
+    revert_rate_other: Fraction | None  # human changes (bots have their own rate)
+    revert_rate_bot: Fraction | None = None
+    bot_changes: Count = 0
 
 
 class PrResult(Contract):
@@ -239,10 +244,35 @@ class Change(Contract):
     lines_changed: int | None = None
     reverted_at: str | None = None
     tests: Tests | None = None  # from the change's note (refs/notes/commitledger), when CI wrote one
-    source_lines: int | None = None  # lines added + deleted outside tests and docs
+    source_lines: int | None = None  # lines added + deleted of code (not tests, docs, config or data)
+    author_kind: str = "human"  # "ai", "human" or "bot"
+    agents: list[str] = Field(default_factory=list)  # stated by AI-Usage lines and AI markers
+    models: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)  # ai-usage, co-authored-by, assisted-by, aider-author, ...
+    commits: int = 1  # commits the change brought to the branch
+    big: bool = False  # more than big_change_commits commits
+    lines_error: str | None = None  # why git could not count the lines (lines_changed is then null)
     # Where ``usage`` came from: "trailers" (the messages), "notes" (a usage note replaced lines the merge
     # dropped), "trailers+notes" (the messages plus discarded work from a note); None without usage.
     usage_source: str | None = None
+
+
+class Period(Contract):
+    """One week or month of the lead's view."""
+
+    start: str
+    merged: int
+    ai_merged: int
+    human_merged: int = 0
+    bot_merged: int = 0
+    ai_share: float | None = None
+    cost_usd: float | None = None  # known AI spend; None when no AI-assisted change of the period has a cost
+    ai_cost_known: int = 0
+    ai_cost_unknown: int = 0
+    cost_per_merged_change: float | None = None
+    revert_rate_ai: float | None = None
+    revert_rate_human: float | None = None
+    revert_rate_bot: float | None = None
 
 
 class HistorySummary(Contract):
@@ -250,14 +280,29 @@ class HistorySummary(Contract):
     reverted: int
     ai_merged: int
     ai_reverted: int
-    cost_usd: float
+    cost_usd: float | None  # known AI spend; None when AI-assisted changes were merged and none has a known cost
     cost_per_merged_change: float | None
     revert_rate_ai: float | None
-    revert_rate_other: float | None
+    revert_rate_other: float | None  # human changes (bots excluded since they have their own rate)
     median_time_to_revert_hours: float | None = None
     median_ai_cost_usd: float | None = None
     tokens_per_changed_line: float | None = None
     abandoned_cost_usd: float = 0.0
+    human_merged: int = 0
+    human_reverted: int = 0
+    bot_merged: int = 0
+    bot_reverted: int = 0
+    revert_rate_human: float | None = None
+    revert_rate_bot: float | None = None
+    ai_cost_known: int = 0  # AI-assisted changes whose cost is known
+    ai_cost_unknown: int = 0  # AI-assisted changes whose cost is not (no usage recorded, or not priced)
+    ai_usage_unknown: int = 0  # AI-assisted changes with no AI-Usage line at all (a marker only)
+    big_changes: int = 0
+    big_change_commits: int = 500
+    last_change_at: str | None = None  # the branch's newest change, in the window or not
+    lines_uncounted: int = 0  # changes whose lines git could not count
+    agents: dict[str, int] = Field(default_factory=dict)  # changes per agent in the window
+    models: dict[str, int] = Field(default_factory=dict)
 
 
 class HistoryResult(Contract):
@@ -267,6 +312,9 @@ class HistoryResult(Contract):
     until: str | None = None
     changes: list[Change]
     summary: HistorySummary
+    period: str = "week"  # "week", or "month" when the window spans more than a year
+    periods: list[Period] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

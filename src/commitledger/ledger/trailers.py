@@ -151,30 +151,169 @@ def strip_our_trailers(message: str) -> str:
 
 
 # --- other evidence that a commit was AI-assisted (read, never written) ---
+#
+# By identity, never by company: a Co-authored-by line is an agent when its name is an agent's name
+# ("Claude", "Claude Opus 4.6", "aider (gpt-4o)", "Codex", "Copilot", "Cursor Agent", ...) or its address is
+# one the agents write (noreply@anthropic.com, noreply@aider.chat, ...). A person whose address is at
+# anthropic.com or openai.com is a person.
 
-_AI_NAMES = r"(claude|anthropic|codex|openai|chatgpt|copilot|gemini|cursor|aider)"
-_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("co-authored-by", re.compile(r"^[ \t]*co-authored-by[ \t]*:.*\b" + _AI_NAMES + r"\b", re.I | re.M)),
-    ("made-with-cursor", re.compile(r"^[ \t]*made-with[ \t]*:[ \t]*cursor\b", re.I | re.M)),
-    ("assisted-by", re.compile(r"^[ \t]*assisted-by[ \t]*:", re.I | re.M)),
-    ("claude-session", re.compile(r"^[ \t]*claude-session[ \t]*:", re.I | re.M)),
-    ("entire-checkpoint", re.compile(r"^[ \t]*entire-checkpoint[ \t]*:", re.I | re.M)),
-    ("generated-with", re.compile(r"generated with \[?(claude code|codex|gemini cli|cursor|aider)", re.I)),
+
+class Marker(Slotted):
+    """One piece of evidence, with the agent and model it states (``None`` when it names none)."""
+
+    __slots__ = ("evidence", "agent", "model", "tools")
+    _defaults: ClassVar[dict[str, Any]] = {"agent": None, "model": None, "tools": tuple}
+    evidence: str
+    agent: str | None
+    model: str | None
+    tools: tuple[str, ...]
+
+
+# Agent names as people spell them -> the agent ids our trailers use (capture/ modules' names).
+_AGENT_IDS = {
+    "claude": "claude-code", "claude code": "claude-code", "claude-code": "claude-code", "anthropic": "claude-code",
+    "codex": "codex", "codex cli": "codex", "openai codex": "codex", "chatgpt": "codex", "chatgpt codex": "codex",
+    "copilot": "copilot", "github copilot": "copilot", "copilot-swe-agent": "copilot",
+    "gemini": "gemini", "gemini cli": "gemini", "gemini-cli": "gemini", "gemini code assist": "gemini",
+    "cursor": "cursor", "cursor agent": "cursor", "cursoragent": "cursor",
+    "aider": "aider", "opencode": "opencode", "devin": "devin", "devin-ai-integration": "devin",
+    "windsurf": "windsurf", "amp": "amp", "jules": "jules", "kiro": "kiro",
+}
+# Addresses only agents write (lower case); GitHub noreply addresses of agent apps are matched by login below.
+_AGENT_ADDRESSES = {
+    "noreply@anthropic.com": "claude-code",
+    "claude@anthropic.com": "claude-code",
+    "noreply@aider.chat": "aider",
+    "aider@aider.chat": "aider",
+    "codex@openai.com": "codex",
+    "noreply@openai.com": "codex",
+    "cursoragent@cursor.com": "cursor",
+    "noreply@cursor.com": "cursor",
+    "gemini-cli@google.com": "gemini",
+    "noreply@opencode.ai": "opencode",
+}
+_AGENT_LOGINS = {
+    "copilot": "copilot", "copilot-swe-agent[bot]": "copilot", "claude[bot]": "claude-code",
+    "chatgpt-codex-connector[bot]": "codex", "gemini-code-assist[bot]": "gemini", "google-labs-jules[bot]": "jules",
+    "devin-ai-integration[bot]": "devin", "cursor[bot]": "cursor", "cursoragent": "cursor",
+}
+_GH_NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$")
+_COAUTHOR = re.compile(r"^[ \t]*co-authored-by[ \t]*:[ \t]*(?P<name>[^<\n]*?)[ \t]*(?:<(?P<email>[^>\n]*)>)?[ \t]*$",
+                       re.I | re.M)
+# "Claude", "Claude Code", "Claude Opus 4.6", "Claude 3.7 Sonnet", "Claude Sonnet 4.5 (1M context)"
+_CLAUDE_NAME = re.compile(r"^claude(?:[ -]code)?(?P<model>(?:[ -](?:opus|sonnet|haiku|instant|\d+(?:\.\d+)*))+)?"
+                          r"(?:\s*\(.*\))?$", re.I)
+# "aider (openai/gpt-4o)" (the co-author aider writes) and "Jane Doe (aider)" (the author it writes)
+_AIDER_NAME = re.compile(r"^aider\s*(?:\((?P<model>[^)]*)\))?$", re.I)
+_ASSISTED = re.compile(r"^[ \t]*assisted-by[ \t]*:[ \t]*(?P<body>[^\n]*?)[ \t]*$", re.I | re.M)
+_SIMPLE: tuple[tuple[str, str | None, re.Pattern[str]], ...] = (
+    ("made-with-cursor", "cursor", re.compile(r"^[ \t]*made-with[ \t]*:[ \t]*cursor\b", re.I | re.M)),
+    ("claude-session", "claude-code", re.compile(r"^[ \t]*claude-session[ \t]*:", re.I | re.M)),
+    ("entire-checkpoint", None, re.compile(r"^[ \t]*entire-checkpoint[ \t]*:", re.I | re.M)),
 )
+_GENERATED = re.compile(r"generated with \[?(?P<agent>claude code|codex|gemini cli|cursor|aider|opencode)", re.I)
 
 
-def ai_markers(message: str, author_name: str = "") -> list[str]:
-    """Names of the AI-assistance markers present (empty when none).
+def agent_id(name: str) -> str | None:
+    """The agent id a spelled-out agent name stands for; ``None`` when it is not an agent's name."""
+    key = " ".join(name.strip().lower().replace("_", " ").split())
+    return _AGENT_IDS.get(key)
 
-    A git-ai note under ``refs/notes/ai`` is also evidence, but needs the
-    repository; ``git.repo`` checks that one.
+
+def model_id(name: str) -> str | None:
+    """A model as a marker spells it, as trailer models are spelled: "Claude Opus 4.6" -> claude-opus-4-6.
+
+    A provider prefix ("openai/gpt-4o") is dropped, as the price lookup does.
     """
-    found: list[str] = []
-    if parse_usage_lines(message):
-        found.append("ai-usage")
-    for name, pattern in _MARKERS:
+    text = name.strip().lower()
+    if "/" in text:
+        text = text.rsplit("/", 1)[1]
+    text = re.sub(r"\s*\(.*?\)\s*", " ", text).strip()  # "(1M context)"
+    text = re.sub(r"[\s_]+", "-", text).strip("-")
+    if text.startswith("claude"):
+        text = text.replace(".", "-")  # Anthropic's ids are dashed (claude-opus-4-6); gpt-5.4 keeps its dot
+    return clean_name(text) if text else None
+
+
+def _coauthor(name: str, email: str) -> tuple[str, str | None] | None:
+    """(agent, model) of a co-author that is an agent, by its name or by an address only agents use."""
+    address = email.strip().lower()
+    by_address = _AGENT_ADDRESSES.get(address)
+    if by_address is None:
+        login = _GH_NOREPLY.match(address)
+        if login is not None:
+            by_address = _AGENT_LOGINS.get(login.group("login"))
+    claude = _CLAUDE_NAME.match(name.strip())
+    if claude is not None:
+        model = claude.group("model")
+        return "claude-code", model_id("claude" + model) if model else None
+    aider = _AIDER_NAME.match(name.strip())
+    if aider is not None:
+        model = aider.group("model")
+        return "aider", model_id(model) if model else None
+    by_name = agent_id(name) or _AGENT_LOGINS.get(name.strip().lower())
+    if by_name is not None:
+        return by_name, None
+    if by_address is not None:
+        return by_address, None
+    return None
+
+
+def author_agent(email: str) -> str | None:
+    """The agent a commit's *author* is, by its GitHub app login only (a person's name may be "Claude")."""
+    login = _GH_NOREPLY.match(email.strip().lower())
+    return _AGENT_LOGINS.get(login.group("login")) if login is not None else None
+
+
+def marker_details(message: str, author_name: str = "", author_email: str = "") -> list[Marker]:
+    """Every AI-assistance marker of a commit, with the agent and model each states.
+
+    ``Assisted-by: AGENT:MODEL [TOOL...]`` is the Linux kernel's form (and
+    ours, without tools); an author named "... (aider)" is aider's own
+    attribution. A git-ai note under ``refs/notes/ai`` is evidence too, but
+    needs the repository; ``git.repo`` checks that one.
+    """
+    found: list[Marker] = []
+    for line in parse_usage_lines(message):
+        found.append(Marker("ai-usage", line.agent, line.model))
+    lower = message.lower()
+    if "co-authored-by" in lower:
+        for match in _COAUTHOR.finditer(message):
+            hit = _coauthor(match.group("name") or "", match.group("email") or "")
+            if hit is not None:
+                found.append(Marker("co-authored-by", hit[0], hit[1]))
+    for name, agent, pattern in _SIMPLE:
         if pattern.search(message):
-            found.append(name)
+            found.append(Marker(name, agent))
+    if "assisted-by" in lower:
+        for match in _ASSISTED.finditer(message):
+            words = match.group("body").split()
+            if not words:
+                continue
+            head, _, model = words[0].partition(":")
+            agent = agent_id(head) or clean_name(head.lower())
+            found.append(Marker("assisted-by", agent, model_id(model) if model else None,
+                                tuple(clean_name(w.strip("[]")) for w in words[1:] if w.strip("[]"))))
+    generated = _GENERATED.search(message)
+    if generated is not None:
+        found.append(Marker("generated-with", agent_id(generated.group("agent"))))
     if author_name.rstrip().lower().endswith("(aider)"):
-        found.append("aider-author")
+        found.append(Marker("aider-author", "aider"))
+    else:
+        agent = author_agent(author_email)
+        if agent is not None:
+            found.append(Marker("agent-author", agent))
     return found
+
+
+def ai_markers(message: str, author_name: str = "", author_email: str = "") -> list[str]:
+    """Names of the AI-assistance markers present (empty when none), each once."""
+    return list(dict.fromkeys(m.evidence for m in marker_details(message, author_name, author_email)))
+
+
+def marker_summary(markers: list[Marker]) -> tuple[list[str], list[str], list[str]]:
+    """(agents, models, evidence) a list of markers states, each once, in first-seen order."""
+    agents = list(dict.fromkeys(m.agent for m in markers if m.agent))
+    models = list(dict.fromkeys(m.model for m in markers if m.model))
+    evidence = list(dict.fromkeys(m.evidence for m in markers))
+    return agents, models, evidence

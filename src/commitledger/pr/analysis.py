@@ -30,7 +30,7 @@ from commitledger.ledger.models import (
     UsageModel,
 )
 from commitledger.pr.signals.junit import read_junit
-from commitledger.pr.signals.lines import count_lines, tests_touched
+from commitledger.pr.signals.lines import count_lines, is_test_path, tests_touched
 from commitledger.pr.engines import lizard_engine
 from commitledger.pr.engines.languages import SUPPORTED
 from commitledger.pr.signals.maintainability import BlobSource, FileScore, MetricsCache, score_changes
@@ -60,12 +60,15 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
     head = gitrepo.resolve_commit(repo, request.head)
     merge_base = gitrepo.merge_base(repo, base, head)
     commits = read_commits(gitrepo.change_commits(repo, base, head), gitrepo.ai_noted_commits(repo))
-    changes = gitrepo.diff_files(repo, merge_base, head)
+    tests, warnings = read_junit(request.junit, request.cwd)
+    changes = gitrepo.diff_files(repo, merge_base, head, warnings)
     config = request.config
     check_languages(config, SUPPORTED)
     lines = count_lines(changes, config.test_patterns)
-    tests, warnings = read_junit(request.junit, request.cwd)
-    scores = _scores(repo, head, changes, request)
+    scores = _scores(repo, head, [c for c in changes if c.unreadable is None], request)
+    unreadable = [c for c in changes if c.unreadable is not None]
+    for change in unreadable:
+        warnings.append(f"{change.path} not read: {change.unreadable}")
     reverts = find_reverts([c.info for c in commits], lambda sha: gitrepo.reverted_work(repo, sha))
     baseline = _baseline(repo_path, str(base.id), config.baseline_days, warnings)
     usage = total_usage(commits)
@@ -82,12 +85,14 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
             complexity_rank=config.complexity_rank,
             max_cost_usd=config.max_cost_usd,
             cost_per_line_factor=config.cost_per_line_factor,
+            min_mi=config.min_mi,
             cognitive_max=config.cognitive_max,
             by_language={
                 name: LanguageThresholds(t.get("mi_drop"), t.get("complexity_rank"), t.get("cognitive_max"))
                 for name, t in config.thresholds.items()
             },
         ),
+        test_paths=frozenset(s.path for s in scores if is_test_path(s.path, config.test_patterns)),
     )
     commit_list = [
         _commit_summary(c, tests_touched(gitrepo.changed_paths(repo, c.info.sha), config.test_patterns))
@@ -103,7 +108,10 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
         by_model=[ModelUsage(agent=a, model=m, **u.as_dict()) for a, m, u in usage_by_model(commits)],
         lines=lines,
         tests=tests,
-        maintainability=Maintainability(files=[file_model(s, s.path in flagged) for s in scores]),
+        maintainability=Maintainability(files=[file_model(s, s.path in flagged) for s in scores]
+                                        + [FileMaintainability(path=c.path, mi_before=None, mi_after=None, cc_before=None,
+                                                               cc_after=None, status="unscored", reason=c.unreadable)
+                                           for c in unreadable]),
         reverts=reverts,
         signals=signals,
         baseline=baseline,
@@ -149,6 +157,7 @@ def _commit_summary(commit: CommitUsage, touched: bool) -> CommitSummary:
         author_time=commit.info.author_time,
         ai=commit.ai,
         agents=commit.agents,
+        models=commit.models,
         usage=UsageModel.of(usage) if usage is not None else None,
         tests_touched=touched,
         key=commit.key,

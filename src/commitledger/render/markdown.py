@@ -255,7 +255,8 @@ def build_view(result: PrResult, limits: Limits) -> dict[str, Any]:
         "tokens": usage.tokens if usage.has_tokens() or cost is not None else None,
         "unknown_commits": sum(1 for c in result.commit_list if c.ai and c.usage is None),
         "ratio": cost / base.median_ai_cost_usd if base and base.median_ai_cost_usd and cost is not None else None,
-        "debt": sum(1 for s in result.signals if s.id != "tests-failed"),
+        "debt": len(result.signals),  # every raised signal, tests-failed included: what --fail-on can fail on
+        "mi_row": maintainability_row(result),
         "cost_per_line": cost / code_lines if cost is not None and code_lines else None,
         "mi_before": _mean([f.mi_before for f in both if f.mi_before is not None]),
         "mi_after": _mean([f.mi_after for f in both if f.mi_after is not None]),
@@ -274,12 +275,39 @@ def build_view(result: PrResult, limits: Limits) -> dict[str, Any]:
     }
 
 
+def maintainability_row(result: PrResult) -> dict[str, Any] | None:
+    """The summary row: the worst changed file (tests left out) and how many files fell.
+
+    A mean over every changed file hides the one file at MI 0.0 among twenty
+    healthy ones; the worst file after the change is the news. ``None`` when
+    no non-test file has an MI after the change.
+    """
+    from commitledger.ledger.pathkinds import path_kind
+
+    files = [f for f in result.maintainability.files
+             if f.mi_after is not None and path_kind(f.path) != "tests" and not _looks_like_test(f.path)]
+    if not files:
+        return None
+    worst = min(files, key=lambda f: (f.mi_after, f.path))
+    fell = sum(1 for f in files if f.mi_before is not None and f.mi_after < f.mi_before)
+    return {"path": worst.path, "before": worst.mi_before, "after": worst.mi_after, "rank": worst.rank_after,
+            "new": worst.mi_before is None, "fell": fell, "files": len(files)}
+
+
+def _looks_like_test(path: str) -> bool:
+    from commitledger.config import DEFAULT_TEST_PATTERNS
+    from commitledger.pr.signals.lines import is_test_path
+
+    return is_test_path(path, DEFAULT_TEST_PATTERNS)
+
+
 def _commit_row(commit: Any) -> dict[str, Any]:
     usage = commit.usage.to_usage() if commit.usage is not None else None
     return {
         "commit": commit.commit,
         "subject": commit.subject,
         "agents": commit.agents,
+        "models": getattr(commit, "models", []),
         "ai": commit.ai,
         "markers": commit.markers,
         "usage": {"tokens": usage.tokens, "cost_usd": usage.cost_usd} if usage is not None else None,

@@ -1,4 +1,7 @@
-"""Lines added and deleted by a change, split into source, tests and docs.
+"""Lines added and deleted by a change, split into code, tests, docs and config/data (``ledger.pathkinds``).
+
+``source_*`` are the code lines (what cost per line and ``no-tests`` read);
+a line setting a version (a release bump) counts as config.
 
 Binary files carry no lines and are skipped; renames are detected before
 counting, so moving a file is not "all lines deleted, all lines added".
@@ -13,6 +16,7 @@ from pathlib import PurePosixPath
 
 from commitledger.git.repo import FileChange
 from commitledger.ledger.models import Lines
+from commitledger.ledger.pathkinds import path_kind
 
 # Prose, not code: a docs-only change needs no tests and has no "cost per line of code".
 DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ".markdown"})
@@ -33,7 +37,7 @@ def is_doc_path(path: str) -> bool:
 
 def count_lines(changes: list[FileChange], test_patterns: list[str] | tuple[str, ...]) -> Lines:
     """Totals of the change, with the split the signals need."""
-    totals = {"source": [0, 0], "test": [0, 0], "docs": [0, 0]}
+    totals = {"source": [0, 0], "test": [0, 0], "docs": [0, 0], "config": [0, 0]}
     binary = 0
     for change in changes:
         if change.binary:
@@ -43,10 +47,10 @@ def count_lines(changes: list[FileChange], test_patterns: list[str] | tuple[str,
             change.old_path is not None and is_test_path(change.old_path, test_patterns)
         ):
             kind = "test"
-        elif is_doc_path(change.path):
-            kind = "docs"
+        elif change.version_only:
+            kind = "config"
         else:
-            kind = "source"
+            kind = {"code": "source", "tests": "test", "docs": "docs"}.get(path_kind(change.path), "config")
         totals[kind][0] += change.added
         totals[kind][1] += change.deleted
     return Lines(
@@ -58,6 +62,8 @@ def count_lines(changes: list[FileChange], test_patterns: list[str] | tuple[str,
         test_deleted=totals["test"][1],
         docs_added=totals["docs"][0],
         docs_deleted=totals["docs"][1],
+        config_added=totals["config"][0],
+        config_deleted=totals["config"][1],
         binary_files=binary,
     )
 

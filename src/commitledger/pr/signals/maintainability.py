@@ -172,7 +172,11 @@ def _measure_all(wanted: list[_Want], source: BlobSource, cache: MetricsCache, w
         if key in seen:
             continue  # one blob at both sides (a pure rename), or in two files
         seen.add(key)
-        size = source.size(blob_id)
+        try:
+            size = source.size(blob_id)
+        except (KeyError, ValueError, OSError, RuntimeError) as exc:  # pygit2: a blob this clone does not hold
+            known[key] = BlobMetrics(reason=f"unreadable blob {blob_id[:12]} ({exc.__class__.__name__})")
+            continue  # never read, never cached: a later run with the object scores it
         if size > source.max_bytes:
             known[key] = BlobMetrics(reason=f"over max_file_bytes ({size} > {source.max_bytes} bytes)")
         else:

@@ -46,6 +46,7 @@ class Thresholds:
     complexity_rank: str = "C"
     max_cost_usd: float | None = None
     cost_per_line_factor: float = 3.0
+    min_mi: float | None = None  # a new file below this MI raises maintainability (rank C always does)
     cognitive_max: int = COGNITIVE_MAX
     by_language: Mapping[str, LanguageThresholds] = field(default_factory=dict)
 
@@ -74,9 +75,11 @@ def tests_signals(tests: Tests | None) -> list[Signal]:
 
 
 def mi_signals(
-    scores: list[FileScore], mi_drop: float, by_language: Mapping[str, float] | None = None
+    scores: list[FileScore], mi_drop: float, by_language: Mapping[str, float] | None = None,
+    min_mi: float | None = None, tests: frozenset[str] = frozenset(),
 ) -> tuple[list[Signal], set[str]]:
-    """A file whose MI fell across a rank boundary (A/B/C) or by more than ``mi_drop`` points, or a new file at C.
+    """A file whose MI fell across a rank boundary (A/B/C) or by more than ``mi_drop`` points, or a new file
+    (not a test) born at C or below ``min_mi``: nothing to fall from, but debt all the same.
 
     Every engine's MI is on the same 0-100 scale (radon's for Python,
     Visual Studio's from bca elsewhere), and so are the ranks: Visual
@@ -89,8 +92,10 @@ def mi_signals(
         if after is None or after.mi is None:
             continue
         if before is None:
-            if mi_rank(after.mi) == "C":
-                found.append((score.path, f"{score.path} is new with maintainability index {after.mi:.1f} (C)"))
+            low = min_mi is not None and after.mi < min_mi
+            if score.path not in tests and (mi_rank(after.mi) == "C" or low):
+                found.append((score.path, f"{score.path} is new with maintainability index {after.mi:.1f} "
+                                          f"({mi_rank(after.mi)})" + (f", below {min_mi:g}" if low else "")))
             continue
         if before.mi is None:
             continue
@@ -207,9 +212,11 @@ def evaluate(
     scores: list[FileScore],
     baseline: Baseline | None,
     thresholds: Thresholds,
+    test_paths: frozenset[str] = frozenset(),
 ) -> tuple[list[Signal], set[str]]:
     """Every signal, most severe first, and the paths of the files flagged."""
-    mi, mi_paths = mi_signals(scores, thresholds.mi_drop, thresholds.per_language("mi_drop"))  # type: ignore[arg-type]
+    mi, mi_paths = mi_signals(scores, thresholds.mi_drop, thresholds.per_language("mi_drop"),
+                                 thresholds.min_mi, test_paths)  # type: ignore[arg-type]
     cc, cc_paths = complexity_signals(
         scores, thresholds.complexity_rank, thresholds.per_language("complexity_rank")  # type: ignore[arg-type]
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from commitledger.git.repo import CommitInfo
 from commitledger.ledger.pricing import price_lines_later
-from commitledger.ledger.trailers import UsageLine, ai_markers, parse_usage_lines
+from commitledger.ledger.trailers import Marker, UsageLine, marker_details, parse_usage_lines
 from commitledger.ledger.usage import Usage, sum_usage
 
 GIT_AI_NOTE = "git-ai-note"
@@ -26,6 +26,7 @@ class CommitUsage:
     info: CommitInfo
     lines: tuple[UsageLine, ...]
     markers: tuple[str, ...]
+    details: tuple[Marker, ...] = ()  # the markers with the agent and model each states
 
     @property
     def ai(self) -> bool:
@@ -38,7 +39,12 @@ class CommitUsage:
 
     @property
     def agents(self) -> list[str]:
-        names = [line.agent for line in self.lines]
+        names = [line.agent for line in self.lines] + [m.agent for m in self.details if m.agent]
+        return list(dict.fromkeys(names))
+
+    @property
+    def models(self) -> list[str]:
+        names = [line.model for line in self.lines] + [m.model for m in self.details if m.model]
         return list(dict.fromkeys(names))
 
     @property
@@ -65,10 +71,12 @@ def read_commits(commits: list[CommitInfo], noted: frozenset[str]) -> list[Commi
         if lines:
             # Lines with tokens but no cost_usd were unpriced when committed: priced now ("priced later").
             price_lines_later(lines, when=float(info.author_time))
-        markers = [m for m in ai_markers(info.message, info.author_name) if m != "ai-usage"]
+        details = tuple(m for m in marker_details(info.message, info.author_name, info.author_email)
+                        if m.evidence != "ai-usage")
+        markers = list(dict.fromkeys(m.evidence for m in details))
         if info.sha in noted:
             markers.append(GIT_AI_NOTE)
-        out.append(CommitUsage(info, lines, tuple(markers)))
+        out.append(CommitUsage(info, lines, tuple(markers), details))
     return out
 
 
