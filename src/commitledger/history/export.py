@@ -367,3 +367,31 @@ def write_parquet(history: History, target: Path) -> None:
         parquet_from_rows(rows, target, {"branch": history.branch})
     finally:
         rows.unlink(missing_ok=True)
+
+
+# --- the JSON Schema shipped in the package ---------------------------------------------------
+
+SCHEMA_FILE = "history.schema.json"
+
+
+def json_schema() -> dict[str, Any]:
+    """``commitledger.history/1`` as JSON Schema: the pydantic contract, with every key required.
+
+    ``data/history.schema.json`` is this, written out (a test keeps the two
+    equal and validates real output against the file); regenerate it with
+    ``python -c "from commitledger.history.export import write_schema; write_schema()"``.
+    The stream always writes every key, so a consumer may rely on each one.
+    """
+    from commitledger.ledger.models import HistoryResult
+
+    schema = HistoryResult.model_json_schema(by_alias=True)
+    for part in [schema, *schema.get("$defs", {}).values()]:
+        if "properties" in part:
+            part["required"] = list(part["properties"])
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA, **schema}
+
+
+def write_schema() -> Path:
+    target = Path(__file__).resolve().parent.parent / "data" / SCHEMA_FILE
+    target.write_text(__import__("json").dumps(json_schema(), indent=2) + "\n", encoding="utf-8")
+    return target
