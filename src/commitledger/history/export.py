@@ -322,6 +322,7 @@ def connect(duckdb: Any, database: str = ":memory:", *, threads: int = 1, memory
     db.execute(f"SET threads = {int(threads)}")
     db.execute(f"SET memory_limit = '{memory}'")
     db.execute("SET preserve_insertion_order = false")
+    db.execute("SET TimeZone = 'UTC'")  # months and days of TIMESTAMPTZ columns in UTC, whatever the machine's zone
     return db
 
 
