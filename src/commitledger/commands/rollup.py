@@ -14,7 +14,7 @@ from commitledger.errors import CommitledgerError
 
 
 @click.command("rollup")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--from", "listing", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="A file listing clones, one path per line ('#' starts a comment).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("commitledger-org"),
