@@ -39,7 +39,7 @@ def org_context(db: Any, generated_at: datetime | None = None) -> dict[str, Any]
     months = _rows(db, "SELECT * FROM org_by_month ORDER BY month")
     chart_months = months[-24:]
     chart = bar_chart([
-        (m["month"].strftime("%b %Y"), m["cost_per_merged_change"],
+        (m["month"].strftime("%b %y"), m["cost_per_merged_change"],
          f"{m['month'].strftime('%B %Y')}: " + (money(m["cost_per_merged_change"])
                                                if m["cost_per_merged_change"] is not None
                                                else "no AI-assisted change merged and kept"))
