@@ -57,13 +57,14 @@ class Generator:
         self.target = commits
         self.target_changes = changes  # when set: stop after this many first-parent changes instead
         self.chain_changes = 0
+        expected = commits if changes is None else changes * 9 // 5  # ~1.8 commits per change
+        self.step = max(1, (365 * 86400) // max(expected, 1))
         self.rng = random.Random(seed)
         self.mark = 0
         self.made = 0
         self.pr = 0
         self.tip: int | None = None
         self.start = int(time.time()) - 365 * 86400
-        self.step = max(1, (365 * 86400) // max(commits, 1))
         # (mark, title, pr, kind, side_marks) of changes from earlier phases, eligible as revert targets
         self.changes: list[tuple[int, str, int | None, str, list[int]]] = []
         self.reverts: list[tuple[int, str, int | None]] = []  # (mark, subject, pr) of imported revert changes

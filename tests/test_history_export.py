@@ -7,6 +7,7 @@ import io
 import json
 import os
 from importlib import resources
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -181,3 +182,43 @@ def test_iso_of_the_export_equals_branch_iso() -> None:
     fast = export._Iso()
     for ts in (0, 59, 60, 3599, 86399, 86400, 951782400, 1764633599, 4102444800, -1, -86401):
         assert fast(ts) == iso(ts)
+
+
+def test_warm_exports_from_cached_fragments_follow_new_reverts_notes_and_line_counts(r: Repo) -> None:
+    shas = rich_history(r)
+    for _ in range(2):  # the second run joins the rows stored by the first
+        assert cli_json(r.path) == load_history(r.path, since_label="all").result.dump()
+    csv_first = run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout
+    assert run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout == csv_first
+    # a revert of an old (cached) change arrives: its row changes though its fragments do not
+    revert = r.revert(shas["squash"])
+    data = cli_json(r.path)
+    assert {c["commit"]: c for c in data["changes"]}[shas["squash"]]["reverted_by"] == revert
+    assert data == load_history(r.path, since_label="all").result.dump()
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
+        run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
+    assert rows[shas["squash"]]["reverted_by"] == revert and rows[shas["squash"]]["reverted_at"].endswith("Z")
+    # lines counted later (--lines all) replace the stored rows of their segment
+    assert rows[shas["human"]]["lines_changed"] == ""
+    assert cli_json(r.path, "--lines", "all") == load_history(r.path, since_label="all", lines="all").result.dump()
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
+        run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
+    assert rows[shas["human"]]["lines_changed"] == "1"
+    # a note added later reaches its row
+    git(r.path, "notes", "--ref=commitledger", "add", "-m",
+        json.dumps({"schema": "commitledger.note/1", "change": {"pr": 5, "tests": {"passed": 1, "failed": 0,
+                                                                                     "errors": 0, "skipped": 0}}}),
+        shas["squash"])
+    data = cli_json(r.path)
+    assert {c["commit"]: c for c in data["changes"]}[shas["squash"]]["tests"]["passed"] == 1
+    assert data == load_history(r.path, since_label="all").result.dump()
+
+
+def test_exports_of_a_window_inside_cached_segments(r: Repo) -> None:
+    rich_history(r)
+    cli_json(r.path)  # fills the cache and the fragments of the whole chain
+    until = "2026-01-05T13:30:00Z"
+    data = cli_json(r.path, "--until", until)
+    assert data["changes"] and all(c["merged_at"] <= until for c in data["changes"] if c["kind"] != "abandoned")
+    assert data == load_history(r.path, since_label="all",
+                                until=datetime(2026, 1, 5, 13, 30, tzinfo=timezone.utc)).result.dump()

@@ -88,27 +88,21 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
             export.parquet_from_rows(rows, target, {"branch": branch_name})
         finally:
             rows.unlink(missing_ok=True)
-    elif fmt == "json":
-        with _open(output, binary=True) as out:
-            export.write_json(data, out)
     else:
-        with _open(output, binary=False) as out:
-            export.write_csv(data, out)
+        with _open(output) as out:
+            (export.write_json if fmt == "json" else export.write_csv)(data, out)
 
 
 @contextmanager
-def _open(output: Path | None, *, binary: bool) -> Iterator[IO[Any]]:
-    """The output file, or stdout (its binary buffer for JSON: orjson writes bytes)."""
+def _open(output: Path | None) -> Iterator[IO[bytes]]:
+    """The output file, or stdout's binary buffer (rows are written as UTF-8 bytes)."""
     if output is None:
-        if binary:
-            sys.stdout.flush()
-            yield sys.stdout.buffer
-            sys.stdout.buffer.flush()
-        else:
-            yield sys.stdout
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
         return
     try:
-        handle = open(output, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""}))
+        handle = open(output, "wb")
     except OSError as exc:
         raise CommitledgerError(f"cannot write {output}: {exc.strerror}") from None
     with handle:

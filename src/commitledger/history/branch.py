@@ -310,6 +310,9 @@ class History:
     abandoned: list[Abandoned]
     summary: dict[str, Any]
     counter: ScanCounter
+    # The cache file and facts version this history was read with (None: --no-cache); exports keep
+    # their per-segment row fragments beside the facts (history.export).
+    cache_file: tuple[Path, str] | None = None
 
     def changes(self, limit: int | None = None) -> Iterator[Any]:
         """``models.Change`` of each change in the window, newest first, then abandoned PRs."""
@@ -491,6 +494,7 @@ def load_history(
         until=iso(until_ts) if until_ts is not None else None,
         chain=chain, states=states, in_window=in_window, notes=notes, abandoned=abandoned,
         summary=summarise(chain, states, in_window, abandoned), counter=walked.counter,
+        cache_file=(cache.path, cache.version) if cache is not None else None,
     )
 
 
