@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -84,7 +83,7 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
         try:
             branch_name = data.branch
             del data  # the walked history goes before DuckDB comes: peak memory is the larger of the two
-            gc.collect()
+            export.release_memory()
             export.parquet_from_rows(rows, target, {"branch": branch_name})
         finally:
             rows.unlink(missing_ok=True)
