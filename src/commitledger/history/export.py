@@ -313,6 +313,7 @@ def connect(duckdb: Any, database: str = ":memory:", *, threads: int = 1, memory
     db.execute(f"SET memory_limit = '{memory}'")
     db.execute("SET preserve_insertion_order = false")
     db.execute("SET TimeZone = 'UTC'")  # months and days of TIMESTAMPTZ columns in UTC, whatever the machine's zone
+    db.execute("SET enable_progress_bar = false")  # DuckDB's own bar would print over ours
     return db
 
 
@@ -350,16 +351,23 @@ def parquet_from_rows(rows: Path, target: Path, metadata: dict[str, str]) -> Non
     """
     duckdb = require_duckdb()
     meta = ", ".join(f"{key}: {_sql_text(value)}" for key, value in {"schema": FLAT_SCHEMA, **metadata}.items())
-    db = connect(duckdb)
-    try:
-        db.execute(
-            f"COPY (SELECT * FROM read_ndjson({_sql_text(str(rows))}, columns = {column_types()})) "
-            f"TO {_sql_text(str(target))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, KV_METADATA {{{meta}}})"
-        )
-    except duckdb.Error as exc:
-        raise CommitledgerError(f"cannot write {target}: {str(exc).splitlines()[0]}") from None
-    finally:
-        db.close()
+    copy = (f"COPY (SELECT * FROM read_ndjson({_sql_text(str(rows))}, columns = {column_types()})) "
+            f"TO {_sql_text(str(target))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, "
+            f"KV_METADATA {{{meta}}})")
+    # 64 MB covers the JSON reader's 32 MB buffer and a row group (40 MB ran out of memory at 100k
+    # changes); rows with huge titles get a second try with room to spare.
+    for memory in ("64MB", "512MB"):
+        db = connect(duckdb, memory=memory)
+        try:
+            db.execute(copy)
+            return
+        except duckdb.OutOfMemoryException:
+            if memory == "512MB":
+                raise CommitledgerError(f"cannot write {target}: DuckDB ran out of memory") from None
+        except duckdb.Error as exc:
+            raise CommitledgerError(f"cannot write {target}: {str(exc).splitlines()[0]}") from None
+        finally:
+            db.close()
 
 
 def write_parquet(history: History, target: Path) -> None:
@@ -422,7 +430,6 @@ class _Fragments:
         self.fmt = fmt
         self.db: Any = None
         self.version = ""
-        self.pending: list[tuple[str, str, str, int, bytes]] = []
         if cache_file is None:
             return
         path, facts = cache_file
@@ -461,10 +468,18 @@ class _Fragments:
         return rows if isinstance(rows, list) and len(rows) == seg.n else None
 
     def keep(self, seg: Any, rows: list[tuple[bytes, ...]]) -> None:
-        if self.db is not None:
-            import marshal
+        """Written at once (committed at ``close``): holding every segment's rows would cost ~35 MB at 100k."""
+        if self.db is None:
+            return
+        import marshal
+        import sqlite3
 
-            self.pending.append((seg.tip, self.version, self.fmt, self.stamp(seg), marshal.dumps(rows)))
+        try:
+            self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, ?)",
+                            (seg.tip, self.version, self.fmt, self.stamp(seg), marshal.dumps(rows)))
+        except sqlite3.Error:
+            self.db.close()
+            self.db = None
 
     def close(self) -> None:
         if self.db is None:
@@ -472,9 +487,7 @@ class _Fragments:
         import sqlite3
 
         try:
-            if self.pending:
-                with self.db:
-                    self.db.executemany(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, ?)", self.pending)
+            self.db.commit()
         except sqlite3.Error:
             pass
         self.db.close()
