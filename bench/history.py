@@ -211,15 +211,19 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
         "e = time.perf_counter() - t\n"
-        "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(e, r, p.returncode)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(e, u.ru_maxrss, p.returncode, u.ru_utime + u.ru_stime)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           check=True)
-    elapsed, rss, rc = proc.stdout.split()
+    elapsed, rss, rc, cpu = proc.stdout.split()
     if rc != "0":
         raise SystemExit(f"{' '.join(args)} failed with exit {rc}")
+    CPU[0] = float(cpu)  # CPU seconds of the command and every process it started (the last call's)
     return float(elapsed), int(rss)
+
+
+CPU = [0.0]
 
 
 # Runs the real command line in-process so the Python process's own peak RSS can be told apart
@@ -282,16 +286,20 @@ def bench_formats(repo: Path, branch: str, formats: list[str], env: dict[str, st
     git_log = ["git", "log", "--format=%H%x00%B", branch]
     rss_file = out_dir / "rss"
     timed(git_log, repo, env)  # warm the page cache so both sides read from memory
-    logs = [timed(git_log, repo, env) for _ in range(2)]
-    log_s, log_rss = min(t for t, _ in logs), max(r for _, r in logs)
+    logs = []
+    for _ in range(2):
+        seconds, rss = timed(git_log, repo, env)
+        logs.append((seconds, rss, CPU[0]))
+    log_s, log_rss, log_cpu = min(t for t, _, _ in logs), max(r for _, r, _ in logs), min(c for _, _, c in logs)
     changes = subprocess.run(["git", "-C", str(repo), "rev-list", "--first-parent", "--count", branch],
                              capture_output=True, text=True, check=True).stdout.strip()
     commits = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", branch], capture_output=True, text=True,
                              check=True).stdout.strip()
     print(f"repository: {repo} ({changes} changes, {commits} commits on {branch}); load average "
           f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"git log --format=%H%x00%B      {log_s:7.2f}s                          RSS {log_rss / 1024:4.0f} MB")
+    print(f"git log --format=%H%x00%B      {log_s:7.2f}s  CPU {log_cpu:6.2f}s              RSS {log_rss / 1024:4.0f} MB")
     print("targets: cold <= 1.5x git log; warm json/csv <= 0.5x; commitledger's peak RSS <= 150 MB")
+    print("(CPU: user + system seconds of the command and all its processes, which a loaded machine distorts less)")
     worst_rss = 0
     for fmt in formats:
         args = ["history", "--branch", branch, "--since", "all", "--format", fmt]
@@ -306,7 +314,7 @@ def bench_formats(repo: Path, branch: str, formats: list[str], env: dict[str, st
             target = 1.5 if phase == "cold" else (0.5 if fmt in ("json", "csv") else None)
             check = f"(target <= {target}x: {verdict(ratio, target)})" if target is not None else "(no target)"
             print(f"history {fmt:7s} {phase}   {seconds:7.2f}s = {ratio:5.2f}x git log {check:28s} "
-                  f"RSS {mine / 1024:4.0f} MB ({verdict(mine / 1024 / 150, 1.0)}; its git: {kids / 1024:.0f} MB)")
+                  f"CPU {CPU[0]:6.2f}s = {CPU[0] / log_cpu:5.2f}x  RSS {mine / 1024:4.0f} MB ({verdict(mine / 1024 / 150, 1.0)}; its git: {kids / 1024:.0f} MB)")
     print(f"peak RSS of commitledger over every format: {worst_rss / 1024:.0f} MB "
           f"({verdict(worst_rss / 1024 / 150, 1.0)})")
 
