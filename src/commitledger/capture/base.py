@@ -147,6 +147,37 @@ class Reader(Protocol):
         ...
 
 
+# What an ``AI-Usage:`` trailer can hold and read back (ledger/trailers.py): counts of
+# at most 18 digits, costs below 10**12 dollars. A row beyond these is refused, never
+# written as a value that would read back as unknown.
+MAX_TOKENS = 10**18 - 1
+MAX_COST = 1e12
+# Event times from 1970 to the year 3000: anything else is a corrupt row, not a request.
+MAX_TIME = 32503680000.0
+
+
+def _number(value: Any) -> bool:
+    return (type(value) is float or type(value) is int) and value - value == 0  # finite (inf - inf is nan)
+
+
+def valid_event(event: UsageEvent) -> bool:
+    """Whether an event's values are what a log can honestly hold and a trailer can carry.
+
+    Shared by every reader through ``capture.index``: a row with an infinite
+    or NaN time, a negative, NaN or 13-digit cost, or a token count that is
+    not a non-negative integer of at most 18 digits is a bad row (counted in
+    ``doctor``); it never reaches the window, and the rest of the file counts.
+    """
+    when = event.time
+    if not _number(when) or not 0 <= when <= MAX_TIME:
+        return False
+    for value in (event.input, event.output, event.cache_read, event.cache_write_5m, event.cache_write_1h):
+        if type(value) is not int or not 0 <= value <= MAX_TOKENS:
+            return False
+    cost = event.cost_usd
+    return cost is None or (_number(cost) and 0 <= cost < MAX_COST)
+
+
 # Lazy on purpose: the hook imports only the readers it runs.
 READERS: dict[str, str] = {
     "claude-code": "commitledger.capture.claude_code:ClaudeCodeReader",

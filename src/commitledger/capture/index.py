@@ -3,7 +3,10 @@
 Per worktree (``state_dir/index.bin``) and per reader, the index keeps:
 
 - per log file: device, inode, size, mtime (ns), the offset after the last
-  complete line, the reader's ``ctx`` and the bad lines counted so far. An
+  complete line, the reader's ``ctx``, the bad lines counted so far and a
+  crc32 of the bytes at the start and just before the offset (an in-place
+  rewrite or a truncate-and-regrow changes it: the file is read again from
+  the start; a file that cannot be opened keeps its old record). An
   unchanged file costs one ``stat``; a grown one is read from its offset
   (a partial last line is read again, whole, next time); a file that shrank
   or was replaced (new inode) is read from the start with a fresh ``ctx``;
@@ -24,9 +27,9 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
-from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader
+from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader, valid_event
 
 INDEX_FILE = "index.bin"
 INDEX_VERSION = 2
@@ -122,13 +125,41 @@ def _load_index(path: Path) -> Any:
 
 
 def _save_index(path: Path, index: dict[str, Any]) -> None:
+    """Atomically, with the free-space check and temporary-file cleanup of every state write."""
     import marshal
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(marshal.dumps(index))
-    os.replace(tmp, path)
+    from commitledger.hook.state import save_bytes
+
+    save_bytes(path, marshal.dumps(index))
+
+
+# Bytes hashed at the start of a file and just before its saved offset.
+_MARK_BYTES = 4096
+
+
+def _content_mark(handle: BinaryIO, offset: int) -> int:
+    """crc32 of the first bytes and of the bytes just before ``offset``.
+
+    Appending never changes them; an in-place rewrite (same inode, same or
+    larger size) or a truncate-and-regrow almost always does, and the file
+    is then read again from the start (the window's keys keep totals exact).
+    """
+    import zlib
+
+    handle.seek(0)
+    head = handle.read(min(offset, _MARK_BYTES))
+    tail_at = max(0, offset - _MARK_BYTES)
+    handle.seek(tail_at)
+    tail = handle.read(offset - tail_at)
+    return zlib.crc32(tail, zlib.crc32(head))
+
+
+def _file_mark(name: str, offset: int) -> int | None:
+    try:
+        with open(name, "rb") as handle:
+            return _content_mark(handle, offset)
+    except OSError:
+        return None
 
 
 def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
@@ -269,9 +300,22 @@ def collect(
                 or record[1] != st.st_ino
                 or st.st_size < record[4]
             )
+            incremental = reader.incremental(path)
+            try:
+                # A file that cannot be opened (chmod 000, a vanished mount) keeps its old
+                # offset: what it gained is read once it can be read again.
+                with open(name, "rb") as handle:
+                    if not fresh and record is not None and len(record) > 7 and record[4] > 0:
+                        fresh = _content_mark(handle, record[4]) != record[7]  # rewritten in place
+            except OSError:
+                stats.unreadable += 1
+                if record is not None:
+                    new_files[name] = record
+                continue
             start, ctx, bad = (0, {}, 0) if fresh else (record[4], dict(record[5]), record[6])
             try:
                 result = reader.read(path, start, ctx)
+                mark = _file_mark(name, result.end) if incremental and result.end > 0 else None
             except Exception:  # one broken file must not hide the others
                 stats.unreadable += 1
                 if record is not None:
@@ -279,10 +323,12 @@ def collect(
                 continue
             stats.bytes_read += max(0, result.end - start)
             bad += result.bad_lines
-            new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, result.end, ctx, bad]
             for event in result.events:
-                if accept(event):
+                if not valid_event(event):
+                    bad += 1  # an infinite, negative or oversized value: that row is bad, the file still counts
+                elif accept(event):
                     out.events.append(event)
+            new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, result.end, ctx, bad, mark]
         stats.files = len(new_files)
         stats.bad_lines = sum(record[6] for record in new_files.values())
         if file_changed or len(new_files) != len(old_files):

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from commitledger.capture.base import ReadResult
+from commitledger.capture.base import MAX_TOKENS, ReadResult
 
 # Large reads keep the syscall count low on multi-GB log trees; one chunk is
 # the most a single read holds in memory beyond the longest line.
@@ -107,12 +107,35 @@ class LineReader:
 
 def _is_object(raw: bytes) -> bool:
     try:
-        return isinstance(json.loads(raw), dict)
+        return isinstance(strict_loads(raw), dict)
     except ValueError:
         return False
 
 
-_scan_once = json.JSONDecoder().scan_once
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0:  # 1e400 overflows to inf
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+# Strict JSON: NaN, Infinity and numbers that overflow a float make their line bad (counted),
+# instead of a value that later raises in int() or poisons a sum.
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
+_scan_once = _DECODER.scan_once
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """``json.loads`` without NaN, Infinity or overflowing numbers (they raise ``ValueError``)."""
+    text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def parse(raw: bytes) -> Any:
@@ -125,16 +148,18 @@ def parse(raw: bytes) -> Any:
     try:
         value, end = _scan_once(text, 0)
     except StopIteration:
-        return json.loads(text)  # leading whitespace, or an error message worth having
+        return _DECODER.decode(text)  # leading whitespace, or an error message worth having
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if end != len(text) and text[end:].strip():
         raise ValueError("extra data after a JSON value")
     return value
 
 
 def loads(raw: bytes) -> Any:
-    """``json.loads`` that signals a bad line by returning None (UnicodeDecodeError is a ValueError)."""
+    """Strict ``json.loads`` that signals a bad line by returning None (UnicodeDecodeError is a ValueError)."""
     try:
-        return json.loads(raw)
+        return strict_loads(raw)
     except ValueError:
         return None
 
@@ -228,12 +253,17 @@ def iso_to_epoch(value: Any) -> float | None:
 
 
 def as_int(value: Any) -> int:
-    """A token count from a log field: non-numbers and negatives count as zero."""
+    """A token count from a log field: non-numbers and negatives count as zero.
+
+    A non-finite float becomes a count over ``MAX_TOKENS``, which
+    ``base.valid_event`` refuses: the row is bad, not silently zero."""
     if isinstance(value, bool):
         return 0
     if isinstance(value, int):
         return value if value > 0 else 0
     if isinstance(value, float):
+        if value - value != 0:  # inf, nan: out of range, so the event is refused as a bad row
+            return MAX_TOKENS + 1
         return int(value) if value > 0 else 0
     if isinstance(value, str):
         try:

@@ -63,6 +63,15 @@ def doctor() -> None:
     click.echo("hooks:")
     for line in _hook_report(paths.worktree):
         click.echo(line)
+    from commitledger.hook.reconcile import missed
+
+    gone = missed(paths.state_dir)
+    if gone:
+        click.echo(
+            f"  post-commit did not finish for {gone['count']} commit(s) (last {str(gone.get('last'))[:12]}): "
+            "their usage was marked recorded by the next hook run; install the post-commit hook "
+            "(commitledger install, or pre-commit id commitledger-post-commit) so it is done at once"
+        )
     floor = nxt.window.floor
     click.echo(f"window: {len(nxt.window.pending)} pending events, {len(nxt.lines)} agent/model pairs"
                + ("" if floor is None else f", usage before {_utc(floor)} ignored"))

@@ -117,3 +117,21 @@ def strip_ours(message: str, comment: str = "#") -> str:
     else:
         kept = [line for line in kept if line.strip()]
     return "".join(kept + lines[end:])
+
+
+def cleaned(message: str, comment: str = "#") -> str:
+    """The message as git's default cleanup leaves it (``strbuf_stripspace`` with comments):
+    no scissors part, no comment lines, no trailing whitespace, no leading, trailing or repeated blank lines."""
+    lines = message.splitlines()
+    lines = lines[: _message_end(lines, comment)]
+    out: list[str] = []
+    for line in lines:
+        if _is_comment(line, comment):
+            continue
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)

@@ -9,6 +9,7 @@ anything recorded: only post-commit does that.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
@@ -104,11 +105,21 @@ def update_window(
     paths: RepoPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
 ) -> tuple[Window, Collected]:
     """Read new log bytes into the window and save both; call under ``StateLock``."""
+    from commitledger.hook.reconcile import settle
+
+    settle(paths)  # a commit whose post-commit did not finish is recorded before anything is shown or written
     state_dir = paths.state_dir
     window = Window.load(state_dir)
+    now = time.time()
     if window.fresh:
         head = head_sha(paths)
-        window.floor = committer_time(paths, head) if head else None
+        when = committer_time(paths, head) if head else None
+        # A HEAD dated in the future (a skewed clock, a forged date) must not turn recording
+        # off until then: the floor is never later than the window's creation.
+        window.floor = None if when is None else min(when, now)
+    elif window.floor is not None and window.floor > now:
+        window.floor = now  # a window made before that rule: recording resumes from now
+        window.dirty = True
     env = reader_env(paths, config, environ)
     collected = collect(state_dir, env, Attributor(paths.worktree, dict(environ)), agents)
     window.ingest(collected.events)

@@ -18,10 +18,14 @@ passes as ``PRE_COMMIT_COMMIT_MSG_SOURCE`` / ``PRE_COMMIT_COMMIT_OBJECT_NAME``):
   revert replays commits: nothing is added (the replayed messages carry
   their own trailers).
 
-What was written is saved to ``staged.json``; post-commit marks exactly
-those keys recorded once the commit exists and carries those lines.
-commit-msg (optional) removes our trailers again when the message has no
-other text, so git's "empty message" abort still works in the editor.
+What will be written is saved to ``staged.json`` first, then the message;
+post-commit marks exactly those keys recorded once the commit exists and
+carries those lines. When post-commit was killed or is not installed, the
+next hook run finds the landed commit and does the same (``reconcile``).
+commit-msg removes our trailers again when the message has no other text,
+or is the unedited ``commit.template``, so git's aborts still work in the
+editor; when the editor opens and commit-msg will not run (``--no-verify``,
+not installed), nothing is inserted and the usage stays pending.
 
 Fail-open: any failure prints one ``commitledger: warning:`` line and lets
 the commit through, unless ``strict = true`` in ``[tool.commitledger]``.
@@ -32,13 +36,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from commitledger.errors import CommitledgerError
 
 if TYPE_CHECKING:
     from commitledger.config import Config
     from commitledger.git.paths import RepoPaths
+    from commitledger.hook.commitcmd import CommitCommand
 
 USAGE = (
     "usage: commitledger hook prepare-commit-msg MSGFILE [SOURCE [SHA]] | "
@@ -115,34 +120,10 @@ def amend_flag(environ: Mapping[str, str]) -> bool | None:
     plain ``message`` for ``--amend -m``: the ancestor process's arguments
     are the only place the difference shows (Linux ``/proc``).
     """
-    override = environ.get("COMMITLEDGER_AMEND")
-    if override in ("0", "1"):
-        return override == "1"
-    pid = os.getppid()
-    for _ in range(10):
-        if pid <= 1:
-            return None
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                argv = handle.read().split(b"\0")
-            with open(f"/proc/{pid}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            return None
-        words = [a.decode("utf-8", "replace") for a in argv if a]
-        if words and os.path.basename(words[0]).startswith("git") and "commit" in words:
-            rest = words[words.index("commit") + 1 :]
-            for word in rest:
-                if word == "--":
-                    break
-                if len(word) >= 5 and "--amend".startswith(word):
-                    return True
-            return False
-        try:
-            pid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        except (ValueError, IndexError):
-            return None
-    return None
+    from commitledger.hook.commitcmd import commit_command
+
+    found = commit_command(environ)
+    return None if found is None else found.amend
 
 
 def _comment_char(paths: RepoPaths, environ: Mapping[str, str]) -> str:
@@ -177,25 +158,123 @@ def _read_message(path: Path) -> str:
 
 
 def _write_message(path: Path, text: str) -> None:
-    path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    """Replace the message file atomically: a failed write (a full disk) leaves git's text as it was."""
+    from commitledger.hook.state import save_bytes
+
+    save_bytes(path, text.encode("utf-8", errors="surrogateescape"))
+
+
+def _warn(text: str) -> None:
+    print(f"commitledger: warning: {text}", file=sys.stderr)
+
+
+def _editor_opens(source: str, cmd: CommitCommand | None) -> bool:
+    """Whether git will show the message in an editor (or, with ``--no-edit`` and no text, abort it as empty)."""
+    if source in ("", "template"):
+        return True
+    if source == "message":
+        return cmd is not None and cmd.edit
+    if source == "commit":
+        return not (cmd is not None and cmd.no_edit)
+    return False
+
+
+def _commit_msg_runs(paths: RepoPaths, environ: Mapping[str, str], cmd: CommitCommand | None) -> bool:
+    from commitledger.hook.commitcmd import hook_runs
+
+    if cmd is not None and cmd.no_verify:
+        return False  # --no-verify skips commit-msg
+    return hook_runs(paths, environ, "commit-msg", "commitledger-commit-msg")
+
+
+def _current_fixups(git_dir: Path) -> list[str]:
+    """The commits folded so far into the current fixup/squash chain of an interactive rebase."""
+    try:
+        text = (git_dir / "rebase-merge" / "current-fixups").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    out: list[str] = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("fixup", "f", "squash", "s"):
+            sha = parts[1].lower()
+            if 40 <= len(sha) <= 64 and all(c in "0123456789abcdef" for c in sha):
+                out.append(sha)
+    return out
+
+
+def _replay(paths: RepoPaths, msgfile: Path, source: str, head: str | None, cmd: CommitCommand | None,
+            environ: Mapping[str, str]) -> int:  # fmt: skip
+    """While git replays commits: a fold keeps the folded commits' usage, an amend keeps the commit's.
+
+    A fixup's own message (with its trailers) is dropped by git; its
+    trailers join the target's. ``commit --amend -m x`` at an ``edit`` stop
+    replaces the message: the trailers of the commit it amends stay. Plain
+    picks carry their own trailers and are left alone; nothing pending is
+    added while git replays.
+    """
+    from commitledger.git import lite as gitlite
+    from commitledger.hook import message as msgedit
+    from commitledger.ledger.trailers import UsageLine, format_trailers, merge_lines, parse_usage_lines
+
+    folds = _current_fixups(paths.git_dir)
+    if not folds and not (cmd is not None and cmd.amend and head is not None):
+        return 0
+    text = _read_message(msgfile)
+    current = parse_usage_lines(text)
+    have = {line.format() for line in current}
+    extra: list[UsageLine] = []
+    if folds:
+        for sha in folds:
+            lines = parse_usage_lines(gitlite.commit_message(paths, sha) or "")
+            if lines and not all(line.format() in have for line in lines):
+                extra.extend(lines)
+                have.update(line.format() for line in lines)
+        final = merge_lines(current, extra)
+    else:
+        assert head is not None
+        old = parse_usage_lines(gitlite.commit_message(paths, head) or "")
+        if all(line.format() in have for line in old):
+            return 0
+        extra = old
+        final = merge_lines(old, [])
+    if not extra:
+        return 0
+    if _editor_opens(source, cmd) and not _commit_msg_runs(paths, environ, cmd):
+        return 0  # an emptied message must stay empty: without commit-msg nothing would strip ours again
+    comment = _comment_char(paths, environ)
+    _write_message(msgfile, msgedit.insert_trailers(msgedit.strip_ours(text, comment), format_trailers(final), comment))
+    return 0
 
 
 def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], environ: Mapping[str, str]) -> int:
     from commitledger.git import lite as gitlite
     from commitledger.hook import message as msgedit
-    from commitledger.hook import window
+    from commitledger.hook import reconcile, window
+    from commitledger.hook.commitcmd import commit_command, hook_runs
     from commitledger.git.paths import RepoPaths
-    from commitledger.hook.state import StateLock
+    from commitledger.hook.state import StateLock, sweep_temporaries
 
     assert isinstance(paths, RepoPaths)
     msgfile, source, sha = _source_args(args, environ)
     state_dir = paths.state_dir
     with StateLock(state_dir):
-        window.drop_staged(state_dir)
-        if source in ("merge", "squash") or replaying(paths.git_dir, source):
+        sweep_temporaries(state_dir)
+        sweep_temporaries(state_dir / window.RECORDED_DIR)
+        sweep_temporaries(msgfile.parent, f".{msgfile.name}.")  # a message write killed half way
+        missed = reconcile.settle(paths)
+        post_commit_ok: bool | None = None
+        if missed:
+            post_commit_ok = hook_runs(paths, environ, "post-commit", "commitledger-post-commit")
+            if post_commit_ok:  # not installed at all: the warning below says so once per commit
+                _warn(f"post-commit did not finish for commit {missed[:12]}; its usage is now marked recorded")
+        if source in ("merge", "squash"):
             return 0
         head = gitlite.head_sha(paths)
-        flag = amend_flag(environ) if head else False
+        cmd = commit_command(environ)
+        if replaying(paths.git_dir, source):
+            return _replay(paths, msgfile, source, head, cmd, environ)
+        flag = (None if cmd is None else cmd.amend) if head else False
         if source == "commit":
             amend = head is not None and flag is not False and gitlite.resolve(paths, sha or "HEAD") == head
             if not amend:
@@ -203,9 +282,7 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
                 # copied trailers would count it twice in the ledger.
                 text = _read_message(msgfile)
                 if "usage" in text.lower():
-                    from commitledger.hook import message as edit
-
-                    stripped = edit.strip_ours(text, _comment_char(paths, environ))
+                    stripped = msgedit.strip_ours(text, _comment_char(paths, environ))
                     if stripped != text:
                         _write_message(msgfile, stripped)
                 return 0
@@ -218,7 +295,7 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
             return 0  # nothing to write: the common commit pays for no trailer code
         from commitledger.ledger.trailers import format_trailers, merge_lines, parse_usage_lines
 
-        text = _read_message(msgfile)
+        original = text = _read_message(msgfile)
         comment = _comment_char(paths, environ)
         if amend:
             old_message = gitlite.commit_message(paths, head) if head else None
@@ -235,51 +312,65 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
                 return 0
             if source == "message" and msgedit.body_is_empty(text, comment):
                 return 0  # git aborts an empty message; trailers alone would make it a commit
+        if _editor_opens(source, cmd) and not _commit_msg_runs(paths, environ, cmd):
+            # Only commit-msg can take our trailers out of a message left empty (or an
+            # unedited template) in the editor; without it git would accept what it aborts.
+            _warn("the editor opens and the commit-msg hook will not run (--no-verify, or not installed): "
+                  "usage left pending for the next commit")  # fmt: skip
+            return 0
+        extra: dict[str, Any] = {"source": source}
+        if source == "template":
+            extra["template"] = original  # commit-msg: an unedited template must still abort
+        # Staged before the message is written: a commit that lands carrying these lines is
+        # reconciled even if nothing after this point runs.
+        window.save_staged(
+            state_dir, head, [(line.format(), nxt.written(line.agent, line.model)) for line in final], extra
+        )
         _write_message(msgfile, msgedit.insert_trailers(text, format_trailers(final), comment))
-        window.save_staged(state_dir, head, [(line.format(), nxt.written(line.agent, line.model)) for line in final])
+        if post_commit_ok is None:
+            post_commit_ok = hook_runs(paths, environ, "post-commit", "commitledger-post-commit")
+        if not post_commit_ok:
+            _warn("the post-commit hook is not installed; this commit's usage is marked recorded at the next "
+                  "commit (install it: commitledger install, or pre-commit id commitledger-post-commit)")  # fmt: skip
     return 0
 
 
 def commit_msg(paths: RepoPaths, args: list[str]) -> int:
-    """After the editor: a message that is only our trailers becomes empty again, so git aborts it."""
+    """After the editor: take our trailers out again where they alone would make git accept the message.
+
+    A message with no other text becomes empty again (git aborts it), and an
+    unedited ``commit.template`` becomes the template again (git aborts that too).
+    """
     from commitledger.hook import message as msgedit
+    from commitledger.hook import window
 
     if not args:
         raise CommitledgerError("commit-msg needs the commit message file")
     msgfile = Path(args[0])
     text = _read_message(msgfile)
     comment = _comment_char(paths, os.environ)
-    if msgedit.body_is_empty(text, comment, ignore_ours=True) and not msgedit.body_is_empty(text, comment):
-        _write_message(msgfile, msgedit.strip_ours(text, comment))
+    stripped = msgedit.strip_ours(text, comment)
+    if stripped == text:
+        return 0
+    if msgedit.body_is_empty(text, comment, ignore_ours=True):
+        _write_message(msgfile, stripped)
+        return 0
+    staged = window.load_staged(paths.state_dir)
+    template = staged.get("template") if staged else None
+    if isinstance(template, str) and msgedit.cleaned(stripped, comment) == msgedit.cleaned(template, comment):
+        _write_message(msgfile, stripped)
     return 0
 
 
 def post_commit(paths: RepoPaths) -> int:
-    from commitledger.git import lite as gitlite
-    from commitledger.hook import window
+    """Mark the keys the new commit carries recorded, then drop ``staged.json`` (in that order)."""
+    from commitledger.hook import reconcile, window
     from commitledger.git.paths import RepoPaths
     from commitledger.hook.state import StateLock
 
     assert isinstance(paths, RepoPaths)
-    state_dir = paths.state_dir
-    if not (state_dir / window.STAGED_FILE).exists():
+    if not (paths.state_dir / window.STAGED_FILE).exists():
         return 0
-    with StateLock(state_dir):
-        staged = window.load_staged(state_dir)
-        window.drop_staged(state_dir)
-        if not staged or not staged.get("lines"):
-            return 0
-        head = gitlite.head_sha(paths)
-        if head is None or head == staged.get("head"):
-            return 0  # no new commit: not the one we prepared
-        carried = set((gitlite.commit_message(paths, head) or "").splitlines())
-        written: dict[str, list[object]] = {}
-        for text, keys in staged["lines"]:
-            if text in carried:  # a line the user deleted in the editor leaves its usage pending
-                written.update(keys)
-        if not written:
-            return 0
-        win = window.Window.load(state_dir)
-        win.mark_recorded(written)
-        win.save()
+    with StateLock(paths.state_dir):
+        reconcile.settle(paths, by_post_commit=True)
     return 0

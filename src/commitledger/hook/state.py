@@ -5,6 +5,13 @@ an IDE committing in the background), so every read-modify-write of the
 state happens under an exclusive ``flock`` on ``state_dir/lock``, and every
 file is replaced atomically (write a temporary file, then ``os.replace``):
 a crash leaves the old file or the new one, never half of one.
+
+A full disk must never be made worse by us: git needs the last free bytes
+for the commit object itself. Every write first checks that the data plus
+``RESERVE_BYTES`` fit (else it refuses with a ``CommitledgerError``, which
+the hook reports and lets the commit through), and a failed write removes
+its temporary file. Temporary files left by a killed process (SIGKILL runs
+no cleanup) are swept by ``sweep_temporaries`` on the next hook run.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from commitledger.errors import CommitledgerError
 
 try:  # POSIX only; on other systems the lock is a no-op (git hooks run one at a time there too)
     import fcntl
@@ -34,13 +43,85 @@ def load_json(path: Path, default: Any) -> Any:
         return default
 
 
+# Free space left for git after any write of ours (its objects, index and ref updates).
+RESERVE_BYTES = 1024 * 1024
+_TMP_SUFFIX = ".tmp"
+
+
+def ensure_space(directory: Path, size: int) -> None:
+    """Refuse a write of ``size`` bytes that would leave less than ``RESERVE_BYTES`` free."""
+    try:
+        st = os.statvfs(directory)
+    except (OSError, AttributeError):  # no statvfs (Windows) or an odd filesystem: the write itself will tell
+        return
+    free = st.f_bavail * st.f_frsize
+    if free < size + RESERVE_BYTES:
+        raise CommitledgerError(
+            f"only {free // 1024} KiB free on the disk holding {directory}; "
+            "commitledger writes no state until there is room (git keeps what is left)"
+        )
+
+
+def temporary_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}{_TMP_SUFFIX}")
+
+
+def save_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically; on any failure the temporary file is gone and ``path`` untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_space(path.parent, len(data))
+    tmp = temporary_name(path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def save_json(path: Path, value: Any) -> None:
     """Write ``value`` atomically (temporary file in the same directory, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(value, handle, separators=(",", ":"), ensure_ascii=False)
-    os.replace(tmp, path)
+    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    save_bytes(path, data.encode("utf-8", "surrogatepass"))
+
+
+def sweep_temporaries(directory: Path, prefix: str = ".") -> int:
+    """Remove ``.NAME.<pid>.tmp`` files (``NAME`` starting ``prefix``) whose writer is no longer running."""
+    removed = 0
+    try:
+        entries = os.scandir(directory)
+    except OSError:
+        return 0
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(".") and name.startswith(prefix) and name.endswith(_TMP_SUFFIX)):
+                continue
+            pid_text = name[: -len(_TMP_SUFFIX)].rpartition(".")[2]
+            if not pid_text.isdigit() or _alive(int(pid_text)):
+                continue
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 class StateLock:

@@ -461,14 +461,18 @@ def load_staged(state_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def save_staged(state_dir: Path, head: str | None, lines: list[tuple[str, dict[str, list[Any]]]]) -> None:
+def save_staged(
+    state_dir: Path, head: str | None, lines: list[tuple[str, dict[str, list[Any]]]], extra: dict[str, Any] | None = None
+) -> None:
     """What prepare-commit-msg wrote: each AI-Usage line with the keys (and usage) behind it.
 
     Post-commit records the keys of the lines the commit really carries, so
     a line the user deleted in the editor leaves its usage pending rather
     than recorded, and the lines kept are never counted again.
     """
-    save_json(state_dir / STAGED_FILE, {"version": STATE_VERSION, "head": head, "lines": [list(x) for x in lines]})
+    data: dict[str, Any] = {"version": STATE_VERSION, "head": head, "lines": [list(x) for x in lines]}
+    data.update(extra or {})
+    save_json(state_dir / STAGED_FILE, data)
 
 
 def drop_staged(state_dir: Path) -> None:

@@ -51,12 +51,20 @@ class UsageLine(Slotted):
 
 def format_fields(agent: str, model: str, usage: Usage) -> str:
     parts = [f"agent={clean_name(agent)}", f"model={clean_name(model)}"]
+    # Only values that read back as written: a count of more than 18 digits, a negative
+    # count or a cost that is negative, NaN, infinite or of 13 integer digits is left
+    # out (unknown), never written as text the parser would turn into something else.
     for name in COUNT_FIELDS:
         value = getattr(usage, name)
-        if value is not None:
-            parts.append(f"{name}={int(value)}")
-    if usage.cost_usd is not None:
-        parts.append(f"cost_usd={usage.cost_usd:.4f}")
+        if value is not None and not (type(value) is float and value - value != 0):
+            text = str(int(value))
+            if _INT.match(text):
+                parts.append(f"{name}={text}")
+    cost = usage.cost_usd
+    if cost is not None:
+        text = f"{cost:.4f}"
+        if _DEC.match(text):
+            parts.append(f"cost_usd={text}")
     for key in sorted(usage.extra):
         value = usage.extra[key]
         if _EXTRA_KEY.match(key) and _EXTRA_VALUE.match(value):
