@@ -86,7 +86,8 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
             export.release_memory()
             export.parquet_from_rows(rows, target, {"branch": branch_name})
         finally:
-            rows.unlink(missing_ok=True)
+            for path in rows:
+                path.unlink(missing_ok=True)
     else:
         with _open(output) as out:
             (export.write_json if fmt == "json" else export.write_csv)(data, out)

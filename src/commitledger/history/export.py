@@ -329,20 +329,53 @@ def release_memory() -> None:
         pass
 
 
-def stage_rows(history: History, directory: Path) -> Path:
-    """The flat rows as NDJSON in a temporary file beside the target (same disk, removed by the caller)."""
+class _Parts:
+    """A writer that starts a new staging file past ``limit`` bytes, at a write boundary (whole lines).
+
+    DuckDB's JSON reader sizes its buffer by the file, up to 32 MB: files of
+    ~8 MB keep a 100k-change export ~24 MB smaller at its peak (measured).
+    """
+
+    def __init__(self, directory: Path, limit: int = 8 << 20) -> None:
+        self.directory, self.limit = directory, limit
+        self.paths: list[Path] = []
+        self.handle: IO[bytes] | None = None
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        if self.handle is None or self.size >= self.limit:
+            self.close()
+            fd, name = tempfile.mkstemp(prefix=".commitledger-", suffix=".ndjson", dir=str(self.directory))
+            self.paths.append(Path(name))
+            self.handle = os.fdopen(fd, "wb")
+            self.size = 0
+        self.size += len(data)
+        return self.handle.write(data)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def stage_rows(history: History, directory: Path) -> list[Path]:
+    """The flat rows as NDJSON temporary files beside the target (same disk; the caller removes them)."""
     directory.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".commitledger-", suffix=".ndjson", dir=str(directory))
+    parts = _Parts(directory)
     try:
-        with os.fdopen(fd, "wb") as out:
-            ndjson_rows(history, out)
+        ndjson_rows(history, parts)  # type: ignore[arg-type]
+        if not parts.paths:
+            parts.write(b"")
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        parts.close()
+        for path in parts.paths:
+            path.unlink(missing_ok=True)
         raise
-    return Path(name)
+    parts.close()
+    return parts.paths
 
 
-def parquet_from_rows(rows: Path, target: Path, metadata: dict[str, str]) -> None:
+def parquet_from_rows(rows: list[Path], target: Path, metadata: dict[str, str]) -> None:
     """NDJSON flat rows to a typed Parquet file (zstd, row groups of 16k changes), ``metadata`` in its footer.
 
     Separate from ``stage_rows`` so a caller can free the walked history
@@ -351,7 +384,8 @@ def parquet_from_rows(rows: Path, target: Path, metadata: dict[str, str]) -> Non
     """
     duckdb = require_duckdb()
     meta = ", ".join(f"{key}: {_sql_text(value)}" for key, value in {"schema": FLAT_SCHEMA, **metadata}.items())
-    copy = (f"COPY (SELECT * FROM read_ndjson({_sql_text(str(rows))}, columns = {column_types()})) "
+    files = "[" + ", ".join(_sql_text(str(path)) for path in rows) + "]"
+    copy = (f"COPY (SELECT * FROM read_ndjson({files}, columns = {column_types()})) "
             f"TO {_sql_text(str(target))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384, "
             f"KV_METADATA {{{meta}}})")
     # 64 MB covers the JSON reader's 32 MB buffer and a row group (40 MB ran out of memory at 100k
@@ -377,7 +411,8 @@ def write_parquet(history: History, target: Path) -> None:
     try:
         parquet_from_rows(rows, target, {"branch": history.branch})
     finally:
-        rows.unlink(missing_ok=True)
+        for path in rows:
+            path.unlink(missing_ok=True)
 
 
 # --- the JSON Schema shipped in the package ---------------------------------------------------
