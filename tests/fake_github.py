@@ -2,8 +2,11 @@
 
 It speaks the endpoints commitledger uses, with GitHub's real shapes:
 paginated issue comments with ``Link`` headers, create and update, the pull
-request, and ``GET /user`` (forbidden for the Actions installation token, as
-on GitHub). Tests queue faults (rate limits, 5xx, malformed JSON) on a
+request, ``GET /user`` (forbidden for the Actions installation token, as
+on GitHub), and for after the merge: the pull requests of a commit
+(``commits/{sha}/pulls``), the repository's merge settings, and closed pull
+requests listed newest update first (``pulls?state=closed``). The git side
+(``refs/pull/N/head``) is a local bare repository the tests push to. Tests queue faults (rate limits, 5xx, malformed JSON) on a
 method and path, so every failure path runs over real HTTP against the real
 client. Nothing here talks to anything but loopback.
 """
@@ -54,6 +57,8 @@ class FakeGitHub:
         self.tokens: dict[str, Token] = {}
         self.comments: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.pulls: dict[tuple[str, int], dict[str, Any]] = {}
+        self.commit_pulls: dict[tuple[str, str], list[int]] = {}  # (repo, sha) -> PR numbers GitHub associates
+        self.settings: dict[str, dict[str, Any]] = {}  # repo -> fields of GET /repos/{repo}
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.requests: list[Seen] = []
         self._next_id = 1000
@@ -73,15 +78,29 @@ class FakeGitHub:
         self.tokens[token] = Token(login, write, installation)
 
     def add_pull(self, repo: str, number: int, *, head: str, base: str = "0" * 40,
-                 head_repo: str | None = None, state: str = "open", merged: bool = False) -> None:
+                 head_repo: str | None = None, state: str = "open", merged: bool = False,
+                 merge_commit_sha: str | None = None, merged_at: str | None = None,
+                 updated_at: str = "2026-11-20T10:00:00Z", base_ref: str = "main") -> None:
+        merged = merged or merged_at is not None
         self.pulls[(repo, number)] = {
             "number": number,
-            "state": state,
+            "state": "closed" if merged else state,
             "merged": merged,
+            "merged_at": (merged_at or updated_at) if merged else None,
+            "merge_commit_sha": merge_commit_sha,
+            "updated_at": updated_at,
             "head": {"sha": head, "ref": "feature", "repo": {"full_name": head_repo or repo}},
-            "base": {"sha": base, "ref": "main", "repo": {"full_name": repo}},
+            "base": {"sha": base, "ref": base_ref, "repo": {"full_name": repo}},
         }
         self.comments.setdefault((repo, number), [])
+
+    def associate(self, repo: str, sha: str, *numbers: int) -> None:
+        """What ``GET /repos/{repo}/commits/{sha}/pulls`` lists for ``sha``."""
+        self.commit_pulls[(repo, sha)] = list(numbers)
+
+    def set_settings(self, repo: str, **fields: Any) -> None:
+        """Fields of ``GET /repos/{repo}`` (merge settings); the rest of the shape is filled in."""
+        self.settings[repo] = {"full_name": repo, "default_branch": "main", **fields}
 
     def set_head(self, repo: str, number: int, head: str) -> None:
         self.pulls[(repo, number)]["head"]["sha"] = head
@@ -221,6 +240,20 @@ class FakeGitHub:
                         return
             self._send(h, 404, {"message": "Not Found"})
             return
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/commits/([0-9a-f]{7,64})/pulls", path)
+        if m and method == "GET":
+            numbers = self.commit_pulls.get((m.group(1), m.group(2)), [])
+            self._send(h, 200, [self.pulls[(m.group(1), n)] for n in numbers if (m.group(1), n) in self.pulls])
+            return
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)", path)
+        if m and method == "GET":
+            repo_settings = self.settings.get(m.group(1))
+            self._send(h, 200 if repo_settings else 404, repo_settings or {"message": "Not Found"})
+            return
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/pulls", path)
+        if m and method == "GET":
+            self._list_pulls(h, m.group(1), query)
+            return
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/pulls/(\d+)", path)
         if m and method == "GET":
             pull = self.pulls.get((m.group(1), int(m.group(2))))
@@ -241,4 +274,21 @@ class FakeGitHub:
             links.append(f'<{base}?per_page={per_page}&page={last}>; rel="last"')
         if page > 1:
             links.append(f'<{base}?per_page={per_page}&page=1>; rel="first"')
+        self._send(h, 200, chunk, {"Link": ", ".join(links)} if links else None)
+
+    def _list_pulls(self, h: BaseHTTPRequestHandler, repo: str, query: dict[str, list[str]]) -> None:
+        """``GET /pulls``: ``state``, ``base`` and ``sort=updated&direction=desc`` as GitHub applies them."""
+        state = query.get("state", ["open"])[0]
+        base_ref = query.get("base", [None])[0]
+        items = [p for (r, _), p in self.pulls.items() if r == repo
+                 and (state == "all" or p["state"] == state) and (base_ref is None or p["base"]["ref"] == base_ref)]
+        items.sort(key=lambda p: (p["updated_at"], p["number"]), reverse=query.get("direction", ["desc"])[0] == "desc")
+        per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+        page = int(query.get("page", ["1"])[0])
+        chunk = items[(page - 1) * per_page : page * per_page]
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        if page < last:
+            keep = "&".join(f"{k}={v[0]}" for k, v in query.items() if k != "page")
+            links.append(f'<{self.url}/repos/{repo}/pulls?{keep}&page={page + 1}>; rel="next"')
         self._send(h, 200, chunk, {"Link": ", ".join(links)} if links else None)

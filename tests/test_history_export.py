@@ -222,3 +222,18 @@ def test_exports_of_a_window_inside_cached_segments(r: Repo) -> None:
     assert data["changes"] and all(c["merged_at"] <= until for c in data["changes"] if c["kind"] != "abandoned")
     assert data == load_history(r.path, since_label="all",
                                 until=datetime(2026, 1, 5, 13, 30, tzinfo=timezone.utc)).result.dump()
+
+
+def test_warm_exports_follow_ai_notes_added_after_the_rows_were_stored(r: Repo) -> None:
+    shas = rich_history(r)
+    plain = r.commit("Written by hand, annotated by git-ai later")
+    for fmt in ("json", "csv"):  # store the rows of both formats
+        assert run_cli("history", "--since", "all", "--format", fmt, cwd=r.path).returncode == 0
+    assert {c["commit"]: c for c in cli_json(r.path)["changes"]}[plain]["ai"] is False
+    git(r.path, "notes", "--ref=refs/notes/ai", "add", "-m", "agent: cursor", plain)
+    data = cli_json(r.path)
+    assert {c["commit"]: c for c in data["changes"]}[plain]["ai"] is True
+    assert data == load_history(r.path, since_label="all").result.dump()
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
+        run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
+    assert rows[plain]["ai"] == "1" and rows[shas["human"]]["ai"] == "0"

@@ -107,12 +107,22 @@ def sample_result() -> PrResult:
         maintainability=Maintainability(files=[
             FileMaintainability(path="src/uploader.py", mi_before=68.0, mi_after=58.1, cc_before=21, cc_after=33,
                                 status="flagged", worst_function="retry_upload", worst_cc_before=6,
-                                worst_cc_after=14, rank_before="A", rank_after="A"),
+                                worst_cc_after=14, rank_before="A", rank_after="A", language="python", engine="radon",
+                                worst_cognitive_function="retry_upload", worst_cognitive_after=19),
             FileMaintainability(path="src/cli.py", mi_before=74.4, mi_after=71.5, cc_before=12, cc_after=13,
                                 status="ok", worst_function="main", worst_cc_before=5, worst_cc_after=5,
-                                rank_before="A", rank_after="A"),
+                                rank_before="A", rank_after="A", language="python", engine="radon"),
             FileMaintainability(path="src/legacy_py2.py", mi_before=None, mi_after=None, cc_before=None,
-                                cc_after=None, status="unscored", reason="SyntaxError at line 12"),
+                                cc_after=None, status="unscored", reason="SyntaxError at line 12", language="python",
+                                engine="radon"),
+            FileMaintainability(path="web/src/cart.ts", mi_before=61.2, mi_after=48.9, cc_before=9, cc_after=17,
+                                status="flagged", worst_function="Cart.applyCoupon", worst_cc_before=4,
+                                worst_cc_after=12, rank_before="A", rank_after="A", language="typescript",
+                                engine="bca", worst_cognitive_function="Cart.applyCoupon", worst_cognitive_after=21),
+            FileMaintainability(path="ios/Cart.swift", mi_before=None, mi_after=None, cc_before=3, cc_after=4,
+                                status="ok", reason="lizard gives cyclomatic complexity only, no maintainability index",
+                                worst_function="total", worst_cc_before=3, worst_cc_after=4, language="swift",
+                                engine="lizard"),
         ]),
         reverts=[Revert(commit="f60718293a4b5c6d7e8f90123456789012345678", reverts="0718293a4b5c6d7e8f9012345678901234567890",
                         ai_cost_usd=0.62)],
@@ -152,6 +162,7 @@ def hostile_result() -> PrResult:
     result.commit_list[1].subject = "<!--"
     result.maintainability.files[0].path = "src/<script>alert(1)</script>@admin.py"
     result.maintainability.files[1].worst_function = "`]]> | x"
+    result.maintainability.files[2].language = "<img src=x onerror=alert(1)>@team"  # a result from elsewhere
     result.signals[0].message = f"1 test failed: {HOSTILE}"
     result.signals[1].message = "- [x](javascript:alert(1)) @team-leads"
     result.warnings = ["# heading", f"JUnit file {HOSTILE} skipped"]
@@ -238,7 +249,7 @@ def test_hostile_strings_render_as_text() -> None:
     row = next(line for line in body.splitlines() if "src/cli.py" in line)
     assert "`\u02cb]]> \\| x`" in row
     cells = [c for c in re.split(r"(?<!\\)\|", row)[1:-1]]
-    assert len(cells) == 4
+    assert len(cells) == 6
     assert "<td>" in html and "]]&gt; | x</code>" in html
     # the headline, table and signals are still there
     assert "Signals" in body and "tests/test" not in body.split("Signals")[0].split("|")[0]

@@ -101,12 +101,18 @@ def test_report_draws_the_mi_trend_from_notes(project: Path, tmp_path: Path) -> 
     head = git(project, "rev-parse", "HEAD~2")
     result = {"schema": "commitledger.pr/1", "tests": {"passed": 3, "failed": 1, "errors": 0, "skipped": 0},
               "maintainability": {"files": [{"path": "src/<b>.py", "mi_before": 80.0, "mi_after": 61.0,
-                                             "cc_before": 2, "cc_after": 9, "status": "flagged"}]}}
+                                             "cc_before": 2, "cc_after": 9, "status": "flagged"},
+                                            {"path": "svc/billing.go", "mi_before": 51.7, "mi_after": 38.1,
+                                             "cc_before": 3, "cc_after": 15, "status": "flagged",
+                                             "language": "go", "engine": "bca"}]}}
     (tmp_path / "r.json").write_text(json.dumps(result), encoding="utf-8")
     assert run_cli("note", head, "--result", str(tmp_path / "r.json"), cwd=project).returncode == 0
     page = write_report(project, "with-notes.html")
     assert page.count("<svg") == 3 and "<polyline" in page
     assert "src/&lt;b&gt;.py" in page and "3 passed, 1 failed" in page
+    # each file that lost maintainability names its language (a note from before languages were kept: —)
+    assert "<td><code>svc/billing.go</code></td><td>Go</td>" in page
+    assert "<td><code>src/&lt;b&gt;.py</code></td><td>—</td>" in page
 
 
 @pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (CI installs it: apt-get install chromium)")

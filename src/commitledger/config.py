@@ -42,6 +42,9 @@ class Config(Slotted):
         "max_cost_usd",
         "mi_drop",
         "complexity_rank",
+        "cognitive_max",
+        "languages",  # which languages the maintainability signals measure (None: every supported one)
+        "thresholds",  # per language: {name: {mi_drop, complexity_rank, cognitive_max}}
         "max_file_bytes",
         "cost_per_line_factor",
         "fail_on",
@@ -57,6 +60,9 @@ class Config(Slotted):
         "max_cost_usd": None,
         "mi_drop": 5.0,
         "complexity_rank": "C",
+        "cognitive_max": 15,
+        "languages": None,
+        "thresholds": dict,
         "max_file_bytes": 1_000_000,
         "cost_per_line_factor": 3.0,
         "fail_on": list,
@@ -71,6 +77,9 @@ class Config(Slotted):
     max_cost_usd: float | None
     mi_drop: float
     complexity_rank: str
+    cognitive_max: int
+    languages: list[str] | None
+    thresholds: dict[str, dict[str, Any]]
     max_file_bytes: int
     cost_per_line_factor: float
     fail_on: list[str]
@@ -94,6 +103,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "max_cost_usd": (int, float, type(None)),
     "mi_drop": (int, float),
     "complexity_rank": (str,),
+    "cognitive_max": (int,),
+    "languages": (list, type(None)),
+    "thresholds": (dict,),
     "max_file_bytes": (int,),
     "cost_per_line_factor": (int, float),
     "fail_on": (list,),
@@ -116,7 +128,38 @@ def _check(key: str, value: Any) -> Any:
         raise CommitledgerError(f"[tool.commitledger] {key} must be a list of strings")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise CommitledgerError(f"[tool.commitledger] {key} must not be negative")
+    if key == "thresholds":
+        for language, table in value.items():
+            if not isinstance(table, dict):
+                raise CommitledgerError(f"[tool.commitledger.thresholds] {language} must be a table")
+            for raw_name, setting in table.items():
+                name = raw_name.replace("-", "_")
+                if name not in _LANGUAGE_KEYS:
+                    raise CommitledgerError(
+                        f"unknown key '{raw_name}' in [tool.commitledger.thresholds.{language}] "
+                        f"(known: {', '.join(_LANGUAGE_KEYS)})"
+                    )
+                _check(name, setting)
+        return {lang: {k.replace("-", "_"): v for k, v in table.items()} for lang, table in value.items()}
     return value
+
+
+# What ``thresholds.<language>`` may set.
+_LANGUAGE_KEYS = ("mi_drop", "complexity_rank", "cognitive_max")
+
+
+def check_languages(config: Config, supported: tuple[str, ...]) -> None:
+    """Language names in ``languages`` and ``thresholds`` must be ones we measure.
+
+    Checked by the analysis, not here: the list lives with the engines, and
+    the commit hook, which reads this file, must not import them.
+    """
+    named = list(config.languages or []) + list(config.thresholds)
+    for name in named:
+        if name not in supported:
+            raise CommitledgerError(
+                f"[tool.commitledger] unknown language '{name}' (known: {', '.join(supported)})"
+            )
 
 
 def _type_names(types: tuple[type, ...]) -> str:

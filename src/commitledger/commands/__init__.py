@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("commitledger.commands.report", "report", "Write a static HTML report with charts."),
     "rollup": ("commitledger.commands.rollup", "rollup", "Many repositories in one DuckDB database, Parquet and a page."),
     "note": ("commitledger.commands.note", "note", "Attach CI facts to a commit under refs/notes/commitledger."),
+    "backfill": ("commitledger.commands.backfill", "backfill",
+                 "Recover the AI usage of PRs merged before the Action ran (usage notes)."),
 }
 
 

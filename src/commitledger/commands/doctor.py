@@ -86,3 +86,21 @@ def doctor() -> None:
             click.echo(f"unpriced models (no cost_usd written): {', '.join(unpriced)}")
         else:
             click.echo("unpriced models: none pending")
+    _after_merge(paths.worktree)
+
+
+def _after_merge(worktree: Path) -> None:
+    """Notes' travel (with a remote) and the squash setting (with GITHUB_TOKEN too)."""
+    from commitledger.github.checks import github_lines, notes_lines, remote_of
+
+    remote = remote_of(worktree)
+    if remote is None:
+        return
+    click.echo("notes (refs/notes/commitledger):")
+    for line in notes_lines(worktree, remote):
+        click.echo(line)
+    merges = github_lines(worktree, remote)
+    if merges:
+        click.echo("squash merges:")
+        for line in merges:
+            click.echo(line)

@@ -175,6 +175,10 @@ def render_table(data: Any, limit: int) -> None:
         head.add_row("median time to revert", f"{s['median_time_to_revert_hours']:,.1f} h")
     if s["tokens_per_changed_line"] is not None:
         head.add_row("tokens per changed line", f"{s['tokens_per_changed_line']:,.0f}")
+    from_notes = sum(1 for i in data.in_window if i in data.usage_sources)
+    if from_notes:
+        head.add_row("usage from notes", f"{from_notes} change(s) whose merge dropped AI-Usage lines or whose PR "
+                                         "discarded work (refs/notes/commitledger)")
     console.print(head, markup=False, highlight=False)
     total = len(data.in_window) + len(data.abandoned)
     if not total or limit <= 0:

@@ -37,7 +37,7 @@ from commitledger.errors import CommitledgerError
 @click.option("--mi-drop", type=float, help="Signal a file whose MI falls by more than this.")
 @click.option("--complexity-rank", type=click.Choice(list("ABCDEF")), help="Signal new/changed functions of this rank or worse.")
 @click.option("--cost-per-line-factor", type=float, help="Signal cost per line above this many times the median.")
-@click.option("--max-file-bytes", type=int, help="Leave Python files larger than this unscored.")
+@click.option("--max-file-bytes", type=int, help="Leave files (any language) larger than this unscored.")
 @click.option("--baseline-days", type=int, help="Compare with the base branch's last N days (0: no comparison).")
 @click.option("--test-pattern", "test_patterns", multiple=True, help="Glob of test paths (repeatable; replaces the config's).")
 @click.option("--fail-on", "fail_on", multiple=True, metavar="SIGNAL", help="Exit 1 when this signal is raised (repeatable).")

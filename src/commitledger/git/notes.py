@@ -6,11 +6,14 @@ known later, so they go into git notes (one JSON object per annotated
 commit). Notes travel with ``git fetch/push`` of the notes ref and need no
 server.
 
-One note can carry two kinds of facts, because two events may annotate the
-same commit: the CI facts of the change merged there (``change``), and the
+One note can carry three kinds of facts, because several events may annotate
+the same commit: the CI facts of the change merged there (``change``), the
 AI usage of pull requests abandoned on top of it (``abandoned``, keyed by PR
-number; several PRs may share one merge-base). Writing one kind never drops
-the other.
+number; several PRs may share one merge-base), and the AI usage of the pull
+request merged there, read after the merge from ``refs/pull/N/head``
+(``usage``, ``source: "pr-head"``) when the merge dropped the commits'
+``AI-Usage`` lines or the PR discarded work. Writing one kind never drops
+the others.
 
 Reading is forgiving: a note that is not JSON, not an object, or from a
 newer schema we cannot read is skipped, never fatal.
@@ -81,16 +84,20 @@ def _tokens(data: dict[str, Any] | None) -> int:
 
 
 def merge_note(existing: dict[str, Any] | None, change: dict[str, Any] | None = None,
-               abandoned: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A new note body: ``change`` replaces the old one; ``abandoned`` replaces the entry of the same PR."""
+               abandoned: dict[str, Any] | None = None, usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A new note body: ``change`` and ``usage`` replace the old ones; ``abandoned`` replaces the entry of the same PR."""
     note: dict[str, Any] = {"schema": SCHEMA}
     if existing:
         if isinstance(existing.get("change"), dict):
             note["change"] = existing["change"]
+        if isinstance(existing.get("usage"), dict):
+            note["usage"] = existing["usage"]
         if isinstance(existing.get("abandoned"), list):
             note["abandoned"] = [a for a in existing["abandoned"] if isinstance(a, dict)]
     if change is not None:
         note["change"] = change
+    if usage is not None:
+        note["usage"] = usage
     if abandoned is not None:
         kept = [a for a in note.get("abandoned", []) if a.get("pr") != abandoned.get("pr")]
         note["abandoned"] = [*kept, abandoned]
@@ -112,7 +119,7 @@ def parse_note(text: str) -> dict[str, Any] | None:
             return None
         folded: dict[str, Any] | None = None
         for part in parts:
-            folded = merge_note(folded, change=part.get("change"))
+            folded = merge_note(folded, change=part.get("change"), usage=part.get("usage"))
             for entry in part.get("abandoned", []):
                 folded = merge_note(folded, abandoned=entry)
         return folded
@@ -129,8 +136,9 @@ def _one(line: str) -> dict[str, Any] | None:
 def _checked(data: Any) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         return None
-    if "change" in data and not isinstance(data["change"], dict):
-        data.pop("change")
+    for key in ("change", "usage"):
+        if key in data and not isinstance(data[key], dict):
+            data.pop(key)
     if "abandoned" in data:
         if isinstance(data["abandoned"], list):
             data["abandoned"] = [a for a in data["abandoned"] if isinstance(a, dict)]
@@ -179,6 +187,42 @@ def record_abandoned(repo: Path, rev: str, pr: int, result: dict[str, Any] | Non
     return commit, note
 
 
+def usage_facts(pr: int, head: str, lines: int, usage: dict[str, Any] | None, discarded: dict[str, Any] | None,
+                discarded_commits: int, commits: int, recorded_at: str, keys: list[str] | None = None) -> dict[str, Any]:
+    """The ``usage`` part of a note: what the merged PR's own commits recorded, read from its head.
+
+    ``lines`` is how many ``AI-Usage`` lines ``usage`` sums. Readers take
+    ``usage`` instead of the change's message only when the message carries
+    fewer lines than that (the merge dropped some), and always add
+    ``discarded`` (work force-pushed away, which no message carries), so
+    nothing is counted twice. ``keys`` are the commit keys whose lines
+    ``usage`` sums, so a PR stacked on this one leaves them out of its own.
+    """
+    return {"source": "pr-head", "pr": pr, "head": head, "lines": lines, "usage": usage, "discarded": discarded,
+            "discarded_commits": discarded_commits, "commits": commits, "recorded_at": recorded_at,
+            "keys": list(keys or [])}
+
+
+def same_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Two ``usage`` entries that say the same (``recorded_at`` aside): rewriting one would change nothing."""
+    if a is None or b is None:
+        return a is b
+    return {k: v for k, v in a.items() if k != "recorded_at"} == {k: v for k, v in b.items() if k != "recorded_at"}
+
+
+def record_usage(repo: Path, commit: str, entry: dict[str, Any]) -> bool:
+    """Put a merged PR's ``usage`` entry on its merged commit, keeping the note's other facts.
+
+    Returns False, writing nothing, when the note already says the same
+    (``backfill`` and a re-delivered push are idempotent).
+    """
+    existing = read_note(repo, commit)
+    if existing is not None and same_usage(existing.get("usage"), entry):
+        return False
+    write_note(repo, commit, merge_note(existing, usage=entry))
+    return True
+
+
 def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
     """Every readable commitledger note, by annotated commit; empty when the ref does not exist.
 
@@ -214,3 +258,43 @@ def load_notes(repo: Path) -> dict[str, dict[str, Any]]:
         if note is not None:
             out[commit] = note
     return out
+
+
+def sync_notes(repo: Path, remote: str) -> str:
+    """Bring the remote's notes into ours without losing either side; what happened, in words.
+
+    The remote's ref is fetched beside ours, then merged with ``git notes
+    merge -s cat_sort_uniq`` (``parse_note`` folds the joined lines back into
+    one note), so notes written here and never pushed survive. Returns
+    ``"none"`` when the remote has no notes yet, else ``"fetched"``.
+    """
+    side = NOTES_REF + "-remote"
+    proc = _git(repo, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, f"+{NOTES_REF}:{side}",
+                ok=(0, 1, 128))
+    if proc.returncode != 0:
+        if "couldn't find remote ref" in proc.stderr.lower():
+            return "none"
+        from commitledger.git.run import failure
+
+        raise failure(["fetch"], proc.returncode, proc.stderr)
+    mine = _git(repo, "rev-parse", "--verify", "--quiet", NOTES_REF, ok=(0, 1)).stdout.strip()
+    if not mine:
+        _git(repo, "update-ref", NOTES_REF, side)
+    else:
+        _git(repo, "notes", f"--ref={NOTES_REF}", "merge", "--quiet", "-s", "cat_sort_uniq", side)
+    return "fetched"
+
+
+def push_notes(repo: Path, remote: str, log: Any, attempts: int = 3) -> bool:
+    """Push the notes; when someone pushed first, merge theirs in and try again (``attempts`` in all)."""
+    from commitledger.git.run import GitError
+
+    for attempt in range(attempts):
+        try:
+            _git(repo, "push", "--quiet", remote, NOTES_REF)
+            return True
+        except GitError as exc:
+            log(f"commitledger: notes push refused ({exc.detail or exc})")
+        if attempt + 1 < attempts:
+            sync_notes(repo, remote)
+    return False

@@ -243,3 +243,48 @@ def reverted_work(repo: pygit2.Repository, sha: str) -> list[CommitInfo]:
     walker = repo.walk(commit.id, SortMode.TOPOLOGICAL)
     walker.hide(commit.parent_ids[0])
     return [commit_info(c) for c in walker]
+
+
+GENERATED_ATTR = "linguist-generated"
+
+
+def _attributes_mention(tree: pygit2.Tree, paths: list[str], word: bytes) -> bool:
+    """Whether any ``.gitattributes`` on the way to ``paths`` in ``tree`` mentions ``word`` (cheap lookups only)."""
+    dirs = {""}
+    for path in paths:
+        parts = path.split("/")[:-1]
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for directory in dirs:
+        name = f"{directory}/.gitattributes" if directory else ".gitattributes"
+        try:
+            entry = tree[name]
+        except KeyError:
+            continue
+        if isinstance(entry, pygit2.Blob) and word in entry.data:
+            return True
+    return False
+
+
+def generated_paths(repo: pygit2.Repository, commit: pygit2.Commit, paths: list[str]) -> frozenset[str]:
+    """The ``paths`` marked ``linguist-generated`` by the ``.gitattributes`` of ``commit``'s tree.
+
+    From the commit, never the working tree or the index (libgit2 reads the
+    index first): git reads the tree into a temporary index and
+    ``check-attr --cached`` answers from it alone. Skipped when no
+    ``.gitattributes`` on the way to a path mentions the attribute.
+    """
+    import tempfile
+
+    from commitledger.git import run as gitrun
+
+    if not paths or not _attributes_mention(commit.tree, paths, GENERATED_ATTR.encode()):
+        return frozenset()
+    where = workdir_or_gitdir(repo)
+    with tempfile.TemporaryDirectory(prefix="commitledger-attr-") as tmp:
+        env = gitrun.git_env({"GIT_INDEX_FILE": str(Path(tmp) / "index")})
+        gitrun.run(where, "read-tree", str(commit.id), env=env)
+        out = gitrun.run(where, "check-attr", "--cached", "-z", "--stdin", GENERATED_ATTR,
+                         input="\0".join(paths) + "\0", env=env).stdout
+    fields = out.split("\0")
+    marked = {fields[i] for i in range(0, len(fields) - 2, 3) if fields[i + 2] in ("set", "true")}
+    return frozenset(marked)

@@ -17,9 +17,13 @@ What each event does:
   discarded work carried by the comment's digest) as a note on the merge-base.
 - ``workflow_run`` (the fork-safe second phase): read the downloaded
   artifact, check the PR's live head is the run's head, post.
-- ``push`` to the default branch: note each new first-parent commit, push the
-  notes, and add a "Reverted" line to the comment of every PR whose change a
-  new commit reverts.
+- ``push`` to the default branch: note each new first-parent commit; for each
+  merged PR whose merge dropped AI-Usage lines (a squash under "Pull request
+  title", an edited message) or that discarded work, write its usage read
+  from ``refs/pull/N/head`` as a ``usage`` note (``github.postmerge``); push
+  the notes, and add a "Reverted" line to the comment of every PR whose
+  change a new commit reverts. The job summary says when the repository's
+  squash setting drops the lines and when notes are not fetched or pushed.
 
 The token is handed to nothing but the GitHub client: subprocesses run
 without it, and every line printed goes through ``scrub``.
@@ -329,6 +333,7 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
     fork = head_repo is None or str(head_repo).lower() != repo.lower()
 
     inputs.out_dir.mkdir(parents=True, exist_ok=True)
+    notes_problem = _fetch_notes(runner)  # the baseline reads usage recovered after earlier merges
     result_path = compute(runner, inputs, base, head, inputs.out_dir / "result.json")
     result = load_result(result_path)
     (inputs.out_dir / "pr.json").write_text(
@@ -364,6 +369,15 @@ def on_pull_request(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
                     status = "Comment: failed (see the log)."
     runner.summary.append(_render(shown))
     runner.summary.append(f"<sub>{status}</sub>")
+    extra = [notes_problem] if notes_problem else []
+    if inputs.token and inputs.comment != "off":  # comment off: no GitHub traffic at all
+        from commitledger.github.client import GitHubClient
+
+        warning = _settings_line(runner, GitHubClient(inputs.token), repo)
+        if warning:
+            extra.append(warning)
+    if extra:
+        runner.summary.append("<sub>" + "<br>".join(extra) + "</sub>")
     runner.outputs.update(outputs_of(shown))
     return _apply_policy(runner, shown, inputs)
 
@@ -423,11 +437,103 @@ def on_workflow_run(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> in
     return 0
 
 
-def _fetch_notes(runner: Runner) -> None:
+def _fetch_notes(runner: Runner) -> str | None:
+    """Fetch the notes; a line for the job summary when that failed for another reason than their absence."""
     try:
         run_git(None, "fetch", "--quiet", "origin", f"+{NOTES_REF}:{NOTES_REF}")
     except GitError as exc:
-        runner.log(f"commitledger: no notes fetched from origin ({exc.detail or exc}); starting from none")
+        detail = exc.detail or str(exc)
+        runner.log(f"commitledger: no notes fetched from origin ({detail}); starting from none")
+        if "couldn't find remote ref" in detail.lower() or not run_git(None, "remote", ok=(0,)).stdout.strip():
+            return None  # none pushed yet (this run starts them), or no remote at all (not a CI checkout)
+        from commitledger.render.markdown import escape_text
+
+        return (f"Notes were not fetched from origin ({escape_text(detail, 160)}): usage recovered after "
+                "earlier merges and abandoned PRs are missing from these figures.")
+    return None
+
+
+def _settings_line(runner: Runner, client: Any, repo: str) -> str | None:
+    """The one line about the repository's squash setting, when it drops AI-Usage lines."""
+    from commitledger.github.client import GitHubError
+    from commitledger.github.postmerge import settings_warning
+
+    try:
+        return settings_warning(client.merge_settings(repo))
+    except GitHubError as exc:
+        runner.log(f"commitledger: could not read the repository's merge settings: {exc}")
+        return None
+
+
+def _recover_usage(runner: Runner, inputs: Inputs, client: Any, repo: str, default: str,
+                   commits: list[str]) -> tuple[list[Any], list[str]]:
+    """Usage notes for the PRs this push merged, and a summary line for each PR looked at."""
+    from commitledger.github.client import GitHubError
+    from commitledger.git.notes import now_iso
+    from commitledger.github import postmerge
+    from commitledger.ledger.commitmsg import pr_number
+
+    mapped: dict[int, str] = {}  # PR -> its last commit among this push's
+    for sha in commits:
+        number = None
+        if client is not None:
+            try:
+                number = postmerge.pick_merged(client.pulls_of_commit(repo, sha), sha, default)
+            except GitHubError as exc:
+                runner.log(f"commitledger: GitHub did not say which PR merged {sha[:12]} ({exc})")
+        if number is None:
+            number = pr_number(output(None, "log", "-1", "--no-notes", "--format=%B", sha))
+        if number is not None:
+            mapped[number] = sha
+    if not mapped:
+        return [], []
+    heads = postmerge.fetch_pr_heads(None, "origin", mapped, runner.log)
+    from commitledger.git.notes import load_notes
+
+    notes = load_notes(Path.cwd())
+    pushed = set(commits)
+    decisions: list[Any] = []
+    lines: list[str] = []
+    for number, merged in sorted(mapped.items(), key=lambda item: commits.index(item[1])):  # in landing order
+        head = heads.get(number)
+        if head is None:
+            lines.append(f"- #{number}: no refs/pull/{number}/head on origin, so its usage cannot be checked")
+            continue
+
+        def discarded(work: Any, number: int = number) -> dict[str, Any]:
+            if client is None:
+                return {}
+            try:
+                return postmerge.marker_discarded(client, repo, number, work.keys, inputs.bot_login or None)
+            except GitHubError as exc:
+                runner.warning(f"commitledger: discarded work of #{number} is unknown: {exc}")
+                return {}
+
+        try:
+            claimed = postmerge.claimed_keys(notes, merged)
+            _, decision = postmerge.recover(
+                Path.cwd(), lambda parent, number=number, head=head, claimed=claimed: postmerge.read_pr_work(
+                    Path.cwd(), number, parent, head, claimed), merged, discarded, now_iso(),
+                allowed=pushed.__contains__)
+        except CommitledgerError as exc:
+            runner.warning(f"commitledger: could not read #{number}'s commits: {exc}")
+            continue
+        decisions.append(decision)
+        if decision.entry is not None:  # a PR stacked on this one, later in the push, leaves these out
+            notes[decision.commit] = {"usage": decision.entry}
+        lines.append(_decision_line(number, decision))
+    return decisions, lines
+
+
+def _decision_line(number: int, decision: Any) -> str:
+    where = f"`{decision.commit[:12]}`"
+    cost = f"${decision.cost_usd:,.2f}" if decision.cost_usd is not None else "usage of unknown cost"
+    if decision.reason == "dropped":
+        return (f"- #{number}: the merged message lacks {decision.missing_lines} of the PR's AI-Usage line(s); "
+                f"{cost} (discarded work included) recovered from refs/pull/{number}/head as a note on {where}")
+    if decision.reason == "discarded":
+        return f"- #{number}: every AI-Usage line survived the merge; {cost} of discarded work noted on {where}"
+    return f"- #{number}: every AI-Usage line survived the merge; nothing to add"
 
 
 def _push_notes(runner: Runner, write_notes: Any) -> bool:
@@ -476,18 +582,40 @@ def on_push(runner: Runner, inputs: Inputs, event: dict[str, Any]) -> int:
         except CommitledgerError as exc:
             runner.warning(f"commitledger: no result for {after[:12]}: {exc}")
 
+    client = None
+    if inputs.token:
+        from commitledger.github.client import GitHubClient
+
+        client = GitHubClient(inputs.token)
+    else:
+        runner.log("commitledger: no github-token; merged PRs are found from their messages only")
+    fetch_problem = _fetch_notes(runner)  # first: the notes say which commits other PRs already count
+    decisions, recovered = _recover_usage(runner, inputs, client, repo, default, commits)
+
     def write_notes() -> None:
+        from commitledger.git.notes import record_usage
+
         for sha in commits:
             args = ["note", sha]
             if sha == after and result is not None:
                 args += ["--result", str(result_path)]
             _cli_checked(runner, *args)
+        for decision in decisions:
+            if decision.entry is not None:
+                record_usage(Path.cwd(), decision.commit, decision.entry)
 
-    _fetch_notes(runner)
     write_notes()
     pushed = _push_notes(runner, write_notes)
     lines = [f"commitledger: noted {len(commits)} commit(s) on {default}"
-             + ("" if pushed else " (notes not pushed)") + "."]
+             + ("" if pushed else " (notes not pushed: readers will not see them; the token needs "
+                                  "'contents: write')") + "."]
+    if fetch_problem:
+        lines.append(fetch_problem)
+    lines += recovered
+    if client is not None:
+        warning = _settings_line(runner, client, repo)
+        if warning:
+            lines.append(warning)
 
     if before:
         lines += _reverted(runner, inputs, repo, before, after)

@@ -23,7 +23,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -94,6 +94,34 @@ class PullRequest:
     head_repo: str | None
     base_sha: str
     base_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergedPull:
+    """A pull request as the list endpoints show it: enough to find what it merged and where."""
+
+    number: int
+    state: str
+    merged_at: str | None  # None: not merged
+    merge_commit_sha: str | None
+    head_sha: str
+    base_ref: str
+    updated_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MergeSettings:
+    """How the repository merges pull requests (``GET /repos/{owner}/{repo}``).
+
+    ``None`` where GitHub did not show the field to this token.
+    """
+
+    allow_squash_merge: bool | None
+    allow_merge_commit: bool | None
+    allow_rebase_merge: bool | None
+    squash_merge_commit_title: str | None  # PR_TITLE | COMMIT_OR_PR_TITLE
+    squash_merge_commit_message: str | None  # PR_BODY | COMMIT_MESSAGES | BLANK
+    default_branch: str
 
 
 # The renderer's ``parse_marker``: body -> Marker (``.head``, ``.valid_at``) or None.
@@ -355,6 +383,105 @@ class GitHubClient:
         data = self._json(resp, "asking GitHub who the token belongs to")
         login = data.get("login") if isinstance(data, dict) else None
         return str(login) if login else None
+
+
+    # --- after the merge (github.postmerge, github.backfill) ---
+
+    @staticmethod
+    def _merged_pull(data: Any) -> MergedPull:
+        if not isinstance(data, dict) or not isinstance(data.get("number"), int):
+            raise ValueError("not a pull request")
+        head = data.get("head") or {}
+        base = data.get("base") or {}
+        merged_at = data.get("merged_at")
+
+        def sha(value: Any) -> str | None:
+            # These go to git as arguments: only a full commit id passes, never an option or a revision.
+            text = str(value or "").lower()
+            return text if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", text) else None
+
+        return MergedPull(
+            number=int(data["number"]),
+            state=str(data.get("state") or ""),
+            merged_at=str(merged_at) if merged_at else None,
+            merge_commit_sha=sha(data.get("merge_commit_sha")),
+            head_sha=(sha(head.get("sha")) or "") if isinstance(head, dict) else "",
+            base_ref=str(base.get("ref") or "") if isinstance(base, dict) else "",
+            updated_at=str(data.get("updated_at") or ""),
+        )
+
+    def pulls_of_commit(self, repo: str, sha: str) -> list[MergedPull]:
+        """Pull requests GitHub associates with a commit (``GET /repos/{repo}/commits/{sha}/pulls``).
+
+        For a commit on the default branch these are the pull requests that
+        merged it, whatever its message says; open ones that merely contain it
+        are listed too, so callers keep the merged ones.
+        """
+        if not re.fullmatch(r"[0-9a-fA-F]{7,64}", sha):
+            raise CommitledgerError(f"not a commit sha: {_one_line(sha, 80)!r}")
+        what = f"listing the pull requests of commit {sha[:12]} in {repo}"
+        data = self._json(self.request("GET", f"repos/{repo}/commits/{sha}/pulls?per_page=100", what=what), what)
+        if not isinstance(data, list):
+            raise self._error(f"GitHub answered {what} with an unexpected JSON shape")
+        try:
+            return [self._merged_pull(item) for item in data]
+        except (ValueError, TypeError, AttributeError):
+            raise self._error(f"GitHub answered {what} with an unexpected JSON shape") from None
+
+    def merge_settings(self, repo: str) -> MergeSettings:
+        """The repository's merge settings: do squash merges keep the commits' messages?"""
+        what = f"reading the settings of {repo}"
+        data = self._json(self.request("GET", f"repos/{repo}", what=what), what)
+        if not isinstance(data, dict):
+            raise self._error(f"GitHub answered {what} with an unexpected JSON shape")
+
+        def flag(key: str) -> bool | None:
+            value = data.get(key)
+            return value if isinstance(value, bool) else None
+
+        def word(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) and re.fullmatch(r"[A-Z_]{1,40}", value) else None
+
+        return MergeSettings(
+            allow_squash_merge=flag("allow_squash_merge"),
+            allow_merge_commit=flag("allow_merge_commit"),
+            allow_rebase_merge=flag("allow_rebase_merge"),
+            squash_merge_commit_title=word("squash_merge_commit_title"),
+            squash_merge_commit_message=word("squash_merge_commit_message"),
+            default_branch=str(data.get("default_branch") or ""),
+        )
+
+    def merged_pulls(self, repo: str, base: str, since: str | None) -> list[MergedPull]:
+        """Pull requests into ``base`` merged at or after ``since`` (ISO time; None: all), newest update first.
+
+        ``GET /pulls?state=closed&sort=updated`` pages newest first, so the
+        walk stops at the first page whose pull requests were all last
+        updated before ``since`` (a PR merged after ``since`` was updated
+        after it too).
+        """
+        what = f"listing the closed pull requests of {repo}"
+        url: str | None = self._url(f"repos/{repo}/pulls?state=closed&base={quote(base, safe='')}&sort=updated&direction=desc"
+                                    "&per_page=100")
+        out: list[MergedPull] = []
+        pages = 0
+        while url:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise self._error(f"more than {MAX_PAGES} pages while {what}")
+            resp = self.request("GET", url, what=what)
+            data = self._json(resp, what)
+            if not isinstance(data, list):
+                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", resp.status_code)
+            try:
+                page = [self._merged_pull(item) for item in data]
+            except (ValueError, TypeError, AttributeError):
+                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", resp.status_code) from None
+            out.extend(p for p in page if p.merged_at and (since is None or p.merged_at >= since))
+            if since is not None and page and all(p.updated_at and p.updated_at < since for p in page):
+                break
+            url = resp.links.get("next", {}).get("url")
+        return out
 
 
 def resolve_bot_login(client: GitHubClient, configured: str | None) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -40,6 +40,7 @@ from commitledger.history.reverts import RevertState, final_states, locate, reso
 from commitledger.git.run import run as run_git
 from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
+from commitledger.history.usage_notes import apply_usage_notes
 from commitledger.git.paths import find_repo
 
 Progress = Callable[[int], None]
@@ -310,9 +311,15 @@ class History:
     abandoned: list[Abandoned]
     summary: dict[str, Any]
     counter: ScanCounter
+    # Chain index -> where a change's usage came from when a note counted ("notes" or "trailers+notes").
+    usage_sources: dict[int, str] = field(default_factory=dict)
     # The cache file and facts version this history was read with (None: --no-cache); exports keep
     # their per-segment row fragments beside the facts (history.export).
     cache_file: tuple[Path, str] | None = None
+
+    def usage_source(self, index: int, has_usage: bool) -> str | None:
+        """``usage_source`` of the history/1 JSON: "trailers", "notes", "trailers+notes", or None (no usage)."""
+        return self.usage_sources.get(index) or ("trailers" if has_usage else None)
 
     def changes(self, limit: int | None = None) -> Iterator[Any]:
         """``models.Change`` of each change in the window, newest first, then abandoned PRs."""
@@ -333,7 +340,7 @@ class History:
                 usage=UsageModel.of(usage) if usage is not None else None,
                 reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,  # None: not counted
                 reverted_at=iso(state.at) if state else None, tests=_tests(note.get("tests"), Tests),
-                source_lines=facts.source_lines,
+                source_lines=facts.source_lines, usage_source=self.usage_source(index, usage is not None),
             )
         for entry in self.abandoned:
             if limit is not None and count >= limit:
@@ -344,6 +351,7 @@ class History:
                 merged_at=iso(entry.time), ai=True,
                 usage=UsageModel(cost_usd=entry.cost_usd) if entry.cost_usd is not None else None,
                 reverted_by=None, kind="abandoned", lines_changed=None, reverted_at=None,
+                usage_source="notes" if entry.cost_usd is not None else None,
             )
 
     def rows(self, limit: int) -> Iterator[dict[str, Any]]:
@@ -477,7 +485,9 @@ def load_history(
         states = final_states(chain, events)
         notes = load_notes(paths.worktree)
         noted = locate(chain, set(notes)) if notes else {}
-        noted_ai = list(locate(chain, git_ai_commits(paths.worktree)).values())
+        # Usage recovered after a merge that dropped the PR's AI-Usage lines (github.postmerge).
+        sources = apply_usage_notes(paths.worktree, chain, notes, noted)
+        noted_ai = list(locate(chain, git_ai_commits(paths.worktree)).values()) + list(sources)
         for index in noted_ai:
             chain.ai[index] = 1  # git-ai's own record (refs/notes/ai) is evidence of AI assistance too
         # The scan could not know these were AI-assisted: count their lines now, as for every AI-assisted change.
@@ -493,7 +503,7 @@ def load_history(
         since=since_label if since_label is not None else (iso(since_ts) if since_ts is not None else None),
         until=iso(until_ts) if until_ts is not None else None,
         chain=chain, states=states, in_window=in_window, notes=notes, abandoned=abandoned,
-        summary=summarise(chain, states, in_window, abandoned), counter=walked.counter,
+        summary=summarise(chain, states, in_window, abandoned), counter=walked.counter, usage_sources=sources,
         cache_file=(cache.path, cache.version) if cache is not None else None,
     )
 
@@ -544,6 +554,9 @@ def reverts_in_range(repo_path: Path, old: str, new: str) -> list[RevertedChange
         walked = walk(paths.worktree, tip, None, cache=cache)
         chain = walked.chain
         events = resolve_reverts(chain)
+        notes = load_notes(paths.worktree)
+        if notes:  # the spend a revert undid includes usage recovered after the merge
+            apply_usage_notes(paths.worktree, chain, notes, locate(chain, set(notes)))
     finally:
         cache.close()
     out: list[RevertedChange] = []

@@ -158,6 +158,9 @@ class Chain:
         self.has_usage = bytearray()
         self.depth = bytearray()
         self.sparse: dict[int, tuple[list[list[Any]] | None, str | None]] = {}
+        # Usage taken from a note instead of (or on top of) the messages, by chain index (``history.usage_notes``).
+        # Kept beside the segments, never in them: the cache holds what the commits say, notes can change.
+        self.usage_override: dict[int, bytes] = {}
         self._starts: list[int] = []
         self._parts: list[tuple[Segment, int]] = []
 
@@ -231,7 +234,18 @@ class Chain:
         seg, row = self._part(index)
         return seg.titles()[row]
 
+    def override_usage(self, index: int, blob: bytes, cost: float | None, tokens: int) -> None:
+        """Use ``blob`` (a packed usage) as the change's usage in this chain only."""
+        self.usage_override[index] = blob
+        self.has_usage[index] = 1
+        self.ai[index] = 1
+        self.cost[index] = math.nan if cost is None else cost
+        self.tokens[index] = tokens
+
     def usage_blob(self, index: int) -> bytes | None:
+        override = self.usage_override.get(index)
+        if override is not None:
+            return override
         if not self.has_usage[index]:
             return None
         seg, row = self._part(index)

@@ -103,6 +103,9 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
     added, deleted, source = chain.added, chain.deleted, chain.source
     titles = chain.titles() if history.in_window else []
     blobs = chain.usage_blobs() if history.in_window else []
+    for at, blob in chain.usage_override.items():  # usage recovered from notes (history.usage_notes)
+        blobs[at] = blob
+    sources = history.usage_sources
     for index in history.in_window:
         commit = sha[index * 20 : index * 20 + 20].hex()
         state = states.get(index)
@@ -117,6 +120,7 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
             "lines_changed": None if a < 0 else a + deleted[index],
             "reverted_at": iso(state.at) if state else None, "tests": None,
             "source_lines": None if s < 0 else s,
+            "usage_source": sources.get(index) or ("trailers" if blobs[index] else None),
         }
         if notes:
             note = notes.get(commit, {}).get("change") or {}
@@ -131,6 +135,7 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
             "title": f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR", "merged_at": iso(entry.time),
             "ai": True, "usage": _abandoned_usage(entry.cost_usd), "reverted_by": None, "kind": "abandoned",
             "lines_changed": None, "reverted_at": None, "tests": None, "source_lines": None,
+            "usage_source": "notes" if entry.cost_usd is not None else None,
         }
 
 
@@ -230,6 +235,7 @@ FLAT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("models", "VARCHAR[]", "r.get('models') or []"),
     ("evidence", "VARCHAR[]", "r.get('evidence') or []"),
     ("commits", "BIGINT", "r.get('commits')"),
+    ("usage_source", "VARCHAR", "r.get('usage_source')"),
 )
 # The CSV's first 23 columns are its columns since 0.1.0 (same order); later ones were added after them.
 CSV_COLUMNS = tuple(name for name, _, _ in FLAT_COLUMNS)
@@ -480,13 +486,20 @@ class _Fragments:
             self.db = None
 
     @staticmethod
-    def stamp(seg: Any) -> int:
-        """What, besides the facts version, a segment's rows depend on: its line counts (filled later)."""
+    def stamp(chain: Any, base: int, count: int) -> int:
+        """What, besides the facts version, a segment's rows depend on, read from the walked chain: line
+        counts filled later, and the AI flag, cost and usage that notes (git-ai's, usage notes) may
+        change in this run without touching the cached facts."""
         import zlib
 
-        return zlib.crc32(seg.added.tobytes() + seg.deleted.tobytes() + seg.source.tobytes()) ^ seg.n
+        end = base + count
+        data = b"".join((chain.added[base:end].tobytes(), chain.deleted[base:end].tobytes(),
+                         chain.source[base:end].tobytes(), chain.cost[base:end].tobytes(),
+                         chain.tokens[base:end].tobytes(), bytes(chain.ai[base:end]),
+                         bytes(chain.has_usage[base:end])))
+        return zlib.crc32(data) ^ count
 
-    def load(self, seg: Any) -> list[tuple[bytes, ...]] | None:
+    def load(self, seg: Any, stamp: int) -> list[tuple[bytes, ...]] | None:
         if self.db is None:
             return None
         import marshal
@@ -495,14 +508,14 @@ class _Fragments:
         try:
             row = self.db.execute(f"SELECT stamp, rows FROM {_FRAG_TABLE} WHERE tip = ? AND ver = ? AND fmt = ?",
                                   (seg.tip, self.version, self.fmt)).fetchone()
-            if row is None or row[0] != self.stamp(seg):
+            if row is None or row[0] != stamp:
                 return None
             rows = marshal.loads(row[1])
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return None
         return rows if isinstance(rows, list) and len(rows) == seg.n else None
 
-    def keep(self, seg: Any, rows: list[tuple[bytes, ...]]) -> None:
+    def keep(self, seg: Any, stamp: int, rows: list[tuple[bytes, ...]]) -> None:
         """Written at once (committed at ``close``): holding every segment's rows would cost ~35 MB at 100k."""
         if self.db is None:
             return
@@ -511,7 +524,7 @@ class _Fragments:
 
         try:
             self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, ?)",
-                            (seg.tip, self.version, self.fmt, self.stamp(seg), marshal.dumps(rows)))
+                            (seg.tip, self.version, self.fmt, stamp, marshal.dumps(rows)))
         except sqlite3.Error:
             self.db.close()
             self.db = None
@@ -533,7 +546,8 @@ def _span_dicts(history: History, base: int, count: int) -> Iterator[dict[str, A
     """``change_dicts`` rows of chain indices ``base..base+count`` without revert or note facts."""
     from dataclasses import replace
 
-    return change_dicts(replace(history, states={}, notes={}, abandoned=[], in_window=list(range(base, base + count))))
+    return change_dicts(replace(history, states={}, notes={}, abandoned=[], usage_sources={},
+                                in_window=list(range(base, base + count))))
 
 
 def _json_parts(row: dict[str, Any], dumps: Callable[[Any], bytes]) -> tuple[bytes, ...]:
@@ -590,20 +604,21 @@ def _spans_in_window(history: History) -> Iterator[tuple[Any, int, int, int, lis
 def fragment_rows(history: History, fmt: str) -> Iterator[bytes]:
     """Each change of the window as JSON or CSV bytes, joined from cached fragments where it can."""
     dumps = _dumps()
-    states, notes = history.states, history.notes
+    states, notes, sources = history.states, history.notes, history.usage_sources
     store = _Fragments(history.cache_file, fmt)
     iso = _Iso()
     try:
         for seg, start, end, base, picked in _spans_in_window(history):
             whole = start == 0 and end == seg.n
-            parts = store.load(seg) if whole else None
+            stamp = store.stamp(history.chain, base, end - start) if whole and store.db is not None else 0
+            parts = store.load(seg, stamp) if whole else None
             if parts is None:  # built for the span only; kept when the span is the whole segment
                 rows = _span_dicts(history, base, end - start)
                 parts = [_json_parts(r, dumps) for r in rows] if fmt == "json" else [_csv_parts(r) for r in rows]
                 if whole:
-                    store.keep(seg, parts)
+                    store.keep(seg, stamp, parts)
             for index in picked:
-                if notes and history.chain.sha_at(index) in notes:
+                if index in sources or (notes and history.chain.sha_at(index) in notes):
                     yield _slow_row(history, index, fmt, dumps)
                     continue
                 piece = parts[index - base]

@@ -95,6 +95,10 @@ class FileMaintainability(Contract):
     worst_cc_after: int | None = None
     rank_before: str | None = None
     rank_after: str | None = None
+    language: str | None = None  # "python", "typescript", "go", ... (pr/engines/languages.py)
+    engine: str | None = None  # "radon", "bca", "lizard"; None when no engine measures the language
+    worst_cognitive_function: str | None = None  # at head: the function hardest to follow, by cognitive complexity
+    worst_cognitive_after: int | None = None
 
 
 class Maintainability(Contract):
@@ -181,6 +185,9 @@ class Change(Contract):
     reverted_at: str | None = None
     tests: Tests | None = None  # from the change's note (refs/notes/commitledger), when CI wrote one
     source_lines: int | None = None  # lines added + deleted outside tests and docs
+    # Where ``usage`` came from: "trailers" (the messages), "notes" (a usage note replaced lines the merge
+    # dropped), "trailers+notes" (the messages plus discarded work from a note); None without usage.
+    usage_source: str | None = None
 
 
 class HistorySummary(Contract):

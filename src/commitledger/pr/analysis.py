@@ -18,7 +18,7 @@ from radon.metrics import mi_rank
 
 from commitledger.git import repo as gitrepo
 from commitledger.history.baseline import compute_baseline
-from commitledger.config import Config
+from commitledger.config import Config, check_languages
 from commitledger.errors import CommitledgerError
 from commitledger.ledger.models import (
     Baseline,
@@ -31,8 +31,10 @@ from commitledger.ledger.models import (
 )
 from commitledger.pr.signals.junit import read_junit
 from commitledger.pr.signals.lines import count_lines, tests_touched
+from commitledger.pr.engines import lizard_engine
+from commitledger.pr.engines.languages import SUPPORTED
 from commitledger.pr.signals.maintainability import BlobSource, FileScore, MetricsCache, score_changes
-from commitledger.pr.signals.policy import Thresholds, evaluate
+from commitledger.pr.signals.policy import LanguageThresholds, Thresholds, evaluate
 from commitledger.pr.signals.reverts import find_reverts
 from commitledger.pr.signals.usage import CommitUsage, read_commits, total_usage, usage_by_model
 
@@ -60,9 +62,10 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
     commits = read_commits(gitrepo.change_commits(repo, base, head), gitrepo.ai_noted_commits(repo))
     changes = gitrepo.diff_files(repo, merge_base, head)
     config = request.config
+    check_languages(config, SUPPORTED)
     lines = count_lines(changes, config.test_patterns)
     tests, warnings = read_junit(request.junit, request.cwd)
-    scores = _scores(repo, changes, request)
+    scores = _scores(repo, head, changes, request)
     reverts = find_reverts([c.info for c in commits], lambda sha: gitrepo.reverted_work(repo, sha))
     baseline = _baseline(repo_path, str(base.id), config.baseline_days, warnings)
     usage = total_usage(commits)
@@ -79,6 +82,11 @@ def analyse(repo_path: Path, request: PrRequest) -> PrResult:
             complexity_rank=config.complexity_rank,
             max_cost_usd=config.max_cost_usd,
             cost_per_line_factor=config.cost_per_line_factor,
+            cognitive_max=config.cognitive_max,
+            by_language={
+                name: LanguageThresholds(t.get("mi_drop"), t.get("complexity_rank"), t.get("cognitive_max"))
+                for name, t in config.thresholds.items()
+            },
         ),
     )
     commit_list = [
@@ -116,15 +124,19 @@ def _baseline(repo_path: Path, base_sha: str, days: int, warnings: list[str]) ->
         return None
 
 
-def _scores(repo: pygit2.Repository, changes: list[gitrepo.FileChange], request: PrRequest) -> list[FileScore]:
+def _scores(
+    repo: pygit2.Repository, head: pygit2.Commit, changes: list[gitrepo.FileChange], request: PrRequest
+) -> list[FileScore]:
     cache = MetricsCache(gitrepo.cache_path(repo) if request.use_cache else None)
     try:
+        generated = gitrepo.generated_paths(repo, head, [c.path for c in changes if not c.binary])
         source = BlobSource(
             size=lambda blob: gitrepo.blob_size(repo, blob),
             read=lambda blob: gitrepo.blob_bytes(repo, blob),
             max_bytes=request.config.max_file_bytes,
+            generated=generated.__contains__,
         )
-        return score_changes(changes, source, cache, request.workers)
+        return score_changes(changes, source, cache, request.workers, request.config.languages)
     finally:
         cache.close()
 
@@ -159,6 +171,9 @@ def file_model(score: FileScore, flagged: bool) -> FileMaintainability:
     worst_after = after.worst if after is not None else None
     worst_before = before.worst if before is not None else None
     worst = worst_after or worst_before
+    hardest = after.worst_cognitive if after is not None and after.scored else None
+    if reason is None and score.engine == lizard_engine.NAME:
+        reason = lizard_engine.NOTE  # scored, but the MI columns are empty: say why
     return FileMaintainability(
         path=score.path,
         mi_before=before.mi if before else None,
@@ -172,5 +187,9 @@ def file_model(score: FileScore, flagged: bool) -> FileMaintainability:
         worst_cc_after=worst_after.cc if worst_after else None,
         rank_before=mi_rank(before.mi) if before and before.mi is not None else None,
         rank_after=mi_rank(after.mi) if after and after.mi is not None else None,
+        language=score.language,
+        engine=score.engine,
+        worst_cognitive_function=hardest.name if hardest else None,
+        worst_cognitive_after=hardest.cognitive if hardest else None,
     )
 

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from commitledger.history.branch import History, iso
+from commitledger.pr.engines.languages import BY_NAME as LANGUAGES
 
 CHART_W = 720
 CHART_H = 220
@@ -162,8 +163,15 @@ def _tests_text(tests: dict[str, Any] | None) -> str:
     return f"{_int(tests.get('passed'))} passed" + (f", {failed} failed" if failed else "")
 
 
+def language_label(name: Any) -> str:
+    """A note's ``language`` as the report shows it (autoescaped by the template); notes before it was kept say —."""
+    if not isinstance(name, str) or not name:
+        return "—"
+    return LANGUAGES[name].label if name in LANGUAGES else name
+
+
 def mi_trend(history: History) -> tuple[Chart, list[dict[str, Any]], int]:
-    """Mean maintainability index (after the change) of the changed Python files, week by week, from notes."""
+    """Mean maintainability index (after the change) of the changed files, week by week, from notes."""
     weeks: dict[datetime, list[float]] = {}
     drops: list[dict[str, Any]] = []
     noted = 0
@@ -183,7 +191,8 @@ def mi_trend(history: History) -> tuple[Chart, list[dict[str, Any]], int]:
             if isinstance(after, (int, float)) and not isinstance(after, bool):
                 values.append(float(after))
                 if isinstance(before, (int, float)) and not isinstance(before, bool) and after < before:
-                    drops.append({"path": str(entry.get("path", "")), "before": f"{before:.1f}", "after": f"{after:.1f}",
+                    drops.append({"path": str(entry.get("path", "")), "language": language_label(entry.get("language")),
+                                  "before": f"{before:.1f}", "after": f"{after:.1f}",
                                   "drop": before - after, "commit": sha[:10], "title": chain.title(index)})
         if values:
             noted += 1

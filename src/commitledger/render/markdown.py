@@ -24,6 +24,7 @@ import jinja2
 from radon.complexity import cc_rank
 
 from commitledger.ledger.models import PrResult
+from commitledger.pr.engines.languages import BY_NAME as LANGUAGES
 from commitledger.render.marker import format_marker
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -142,8 +143,27 @@ def _environment() -> jinja2.Environment:
         ratio=ratio,
         icon=lambda severity: _ICONS.get(severity, "🔵"),
         cc_rank=lambda cc: cc_rank(cc) if cc is not None else "—",
+        language=language_label,
     )
     return env
+
+
+def language_label(name: str | None) -> str:
+    """``typescript`` -> TypeScript; a name we do not know (an older or newer result) is escaped as it is."""
+    if not name:
+        return "—"
+    known = LANGUAGES.get(name)
+    return escape_text(known.label if known else name)
+
+
+def languages_seen(result: PrResult) -> list[str]:
+    """The changed files' languages, most files first: what the details summary names."""
+    counts: dict[str, int] = {}
+    for entry in result.maintainability.files:
+        if entry.language:
+            counts[entry.language] = counts.get(entry.language, 0) + 1
+    ordered = sorted(counts, key=lambda name: (-counts[name], name))
+    return [LANGUAGES[name].label if name in LANGUAGES else name for name in ordered]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +228,7 @@ def build_view(result: PrResult, limits: Limits) -> dict[str, Any]:
         "commits_more": commits_more,
         "files": files,
         "files_more": files_more,
+        "languages": languages_seen(result),
         "reverts": result.reverts,
         "trimmed": bool(commits_more or files_more or models_more or len(warnings) < len(result.warnings)),
     }

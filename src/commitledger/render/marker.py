@@ -134,6 +134,20 @@ def parse_marker(body: str) -> Marker | None:
     return Marker(head=head, valid_at=valid_at, digest=current, discarded=discarded)
 
 
+def discarded_since(markers: list[Marker], present: set[str]) -> dict[str, Usage]:
+    """Work earlier runs counted that is not among the ``present`` commit keys: discarded, once per key.
+
+    Every marker counts (a PR may carry duplicate comments of ours); a key
+    seen in several is one piece of work, so nothing is counted twice.
+    """
+    gone: dict[str, Usage] = {}
+    for marker in markers:
+        for key, usage in list(marker.discarded.items()) + list(marker.digest.items()):
+            if key not in present:
+                gone.setdefault(key, usage)
+    return gone
+
+
 def apply_previous(result: PrResult, previous: Marker) -> PrResult:
     """A copy of ``result`` counting the work an earlier run saw and this head no longer has.
 
@@ -141,10 +155,7 @@ def apply_previous(result: PrResult, previous: Marker) -> PrResult:
     back on the branch; entries of the earlier head missing now are added.
     """
     present = {c.key for c in result.commit_list if c.key}
-    gone: dict[str, Usage] = {}
-    for key, usage in list(previous.discarded.items()) + list(previous.digest.items()):
-        if key not in present:
-            gone.setdefault(key, usage)
+    gone = discarded_since([previous], present)
     for key, model in result.discarded_work.items():
         if key not in present:
             gone.setdefault(key, model.to_usage())

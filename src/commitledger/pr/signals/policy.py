@@ -3,26 +3,43 @@
 Pure functions of figures already computed, so each threshold is tested
 on its own and ``fail_on`` can name any id. Ids are stable (action inputs
 and JSON consumers use them): ``tests-failed``, ``maintainability``,
-``complexity``, ``cost-limit``, ``no-tests``, ``cost-per-line``.
+``complexity``, ``cognitive``, ``cost-limit``, ``no-tests``, ``cost-per-line``.
+
+The maintainability thresholds (``mi_drop``, ``complexity_rank``,
+``cognitive_max``) can differ per language: ``Thresholds.by_language``
+maps a language name to its own ``LanguageThresholds``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from radon.complexity import cc_rank
 from radon.metrics import mi_rank
 
 from commitledger.ledger.models import Baseline, Lines, Signal, Tests
-from commitledger.pr.signals.maintainability import FileScore, changed_functions
+from commitledger.pr.signals.cognitive import DEFAULT_MAX as COGNITIVE_MAX, cognitive_signals
+from commitledger.pr.signals.maintainability import FileScore, changed_functions, function_label
 from commitledger.ledger.usage import Usage
 
-SIGNAL_IDS: tuple[str, ...] = ("tests-failed", "maintainability", "complexity", "cost-limit", "no-tests", "cost-per-line")
+SIGNAL_IDS: tuple[str, ...] = (
+    "tests-failed", "maintainability", "complexity", "cognitive", "cost-limit", "no-tests", "cost-per-line",
+)
 Severity = Literal["info", "warning", "error"]
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 # A long list of per-file signals helps nobody in a comment: the rest are counted in one sentence.
 MAX_PER_KIND = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageThresholds:
+    """The maintainability thresholds of one language (any left ``None`` falls back to the global one)."""
+
+    mi_drop: float | None = None
+    complexity_rank: str | None = None
+    cognitive_max: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +48,12 @@ class Thresholds:
     complexity_rank: str = "C"
     max_cost_usd: float | None = None
     cost_per_line_factor: float = 3.0
+    cognitive_max: int = COGNITIVE_MAX
+    by_language: Mapping[str, LanguageThresholds] = field(default_factory=dict)
+
+    def per_language(self, name: str) -> dict[str, object]:
+        """``{language: value}`` of one threshold, for the languages that set it."""
+        return {lang: getattr(t, name) for lang, t in self.by_language.items() if getattr(t, name) is not None}
 
 
 def _plural(n: int, word: str) -> str:
@@ -52,16 +75,30 @@ def tests_signals(tests: Tests | None) -> list[Signal]:
     return [Signal(id="tests-failed", severity="error", message=text)]
 
 
-def mi_signals(scores: list[FileScore], mi_drop: float) -> tuple[list[Signal], set[str]]:
-    """A file whose MI fell across a radon rank boundary (A/B/C) or by more than ``mi_drop`` points."""
+def mi_signals(
+    scores: list[FileScore], mi_drop: float, by_language: Mapping[str, float] | None = None
+) -> tuple[list[Signal], set[str]]:
+    """A file whose MI fell across a rank boundary (A/B/C) or by more than ``mi_drop`` points, or a new file at C.
+
+    Every engine's MI is on the same 0-100 scale (radon's for Python,
+    Visual Studio's from bca elsewhere), and so are the ranks: Visual
+    Studio's own bands, 20-100 / 10-19 / 0-9, which radon adopted.
+    """
     found: list[tuple[str, str]] = []
+    limits = by_language or {}
     for score in scores:
         before, after = score.before, score.after
-        if before is None or after is None or before.mi is None or after.mi is None:
+        if after is None or after.mi is None:
+            continue
+        if before is None:
+            if mi_rank(after.mi) == "C":
+                found.append((score.path, f"{score.path} is new with maintainability index {after.mi:.1f} (C)"))
+            continue
+        if before.mi is None:
             continue
         drop = before.mi - after.mi
         crossed = mi_rank(after.mi) > mi_rank(before.mi)
-        if drop <= 0 or not (crossed or drop > mi_drop):
+        if drop <= 0 or not (crossed or drop > limits.get(score.language or "", mi_drop)):
             continue
         found.append(
             (
@@ -73,16 +110,19 @@ def mi_signals(scores: list[FileScore], mi_drop: float) -> tuple[list[Signal], s
     return _capped("maintainability", "warning", found, "more files lost maintainability"), {p for p, _ in found}
 
 
-def complexity_signals(scores: list[FileScore], worst_rank: str) -> tuple[list[Signal], set[str]]:
-    """New or changed functions whose cyclomatic complexity ranks ``worst_rank`` or worse."""
+def complexity_signals(
+    scores: list[FileScore], worst_rank: str, by_language: Mapping[str, str] | None = None
+) -> tuple[list[Signal], set[str]]:
+    """New or changed functions whose cyclomatic complexity ranks ``worst_rank`` or worse (radon's A-F scale)."""
     found: list[tuple[str, str]] = []
+    limits = by_language or {}
     for score in scores:
-        module = score.path.rsplit("/", 1)[-1].removesuffix(".py").removesuffix(".pyi")
+        limit = limits.get(score.language or "", worst_rank)
         for fn, previous in changed_functions(score):
             rank = cc_rank(fn.cc)
-            if rank < worst_rank:
+            if rank < limit:
                 continue
-            name = f"{module}.{fn.name}"
+            name = function_label(score.path, score.language, fn.name)
             if previous is None:
                 text = f"{name} is new with complexity {fn.cc} (rank {rank})"
             elif previous.cc == fn.cc:
@@ -164,15 +204,22 @@ def evaluate(
     thresholds: Thresholds,
 ) -> tuple[list[Signal], set[str]]:
     """Every signal, most severe first, and the paths of the files flagged."""
-    mi, mi_paths = mi_signals(scores, thresholds.mi_drop)
-    cc, cc_paths = complexity_signals(scores, thresholds.complexity_rank)
+    mi, mi_paths = mi_signals(scores, thresholds.mi_drop, thresholds.per_language("mi_drop"))  # type: ignore[arg-type]
+    cc, cc_paths = complexity_signals(
+        scores, thresholds.complexity_rank, thresholds.per_language("complexity_rank")  # type: ignore[arg-type]
+    )
+    cog_found, cog_paths = cognitive_signals(
+        scores, thresholds.cognitive_max, thresholds.per_language("cognitive_max")  # type: ignore[arg-type]
+    )
+    cog = _capped("cognitive", "warning", cog_found, "more functions are that hard to follow")
     signals = (
         tests_signals(tests)
         + cost_limit_signals(usage, thresholds.max_cost_usd)
         + mi
         + cc
+        + cog
         + no_tests_signals(ai_commits, lines)
         + cost_per_line_signals(usage, lines, baseline, thresholds.cost_per_line_factor)
     )
     signals.sort(key=lambda s: _SEVERITY_ORDER[s.severity])
-    return signals, mi_paths | cc_paths
+    return signals, mi_paths | cc_paths | cog_paths
