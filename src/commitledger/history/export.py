@@ -103,8 +103,9 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
     added, deleted, source = chain.added, chain.deleted, chain.source
     titles = chain.titles() if history.in_window else []
     blobs = chain.usage_blobs() if history.in_window else []
-    for at, blob in chain.usage_override.items():  # usage recovered from notes (history.usage_notes)
-        blobs[at] = blob
+    if blobs:
+        for at, blob in chain.usage_override.items():  # usage recovered from notes (history.usage_notes)
+            blobs[at] = blob
     sources = history.usage_sources
     for index in history.in_window:
         commit = sha[index * 20 : index * 20 + 20].hex()
