@@ -51,7 +51,9 @@ def window(events: Iterable[UsageEvent]) -> list[UsageEvent]:
     for event in events:
         slot = (event.kind, event.key)
         kept = best.get(slot)
-        if kept is None or event.weight > kept.weight:
+        if kept is None or event.weight > kept.weight or (
+            event.weight == kept.weight and event.model and not kept.model
+        ):
             best[slot] = event
     return list(best.values())
 
@@ -95,6 +97,11 @@ def totals(events: Iterable[UsageEvent], table: PriceTable | None = None) -> dic
                 cache_read=event.cache_read,
                 cache_write_5m=event.cache_write_5m,
                 cache_write_1h=event.cache_write_1h,
+                when=event.time,
+                provider=event.provider or None,
+                tier=event.tier or None,
+                web_searches=event.web_searches,
+                agent=event.agent,
             )
         if cost is None:
             row.priced = False

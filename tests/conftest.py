@@ -62,6 +62,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
                 "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_EVENT_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("PRE_COMMIT_HOME", str(home / ".cache" / "pre-commit"))
+    # genai-prices' compact table is built once per test session, not once per HOME.
+    monkeypatch.setenv("COMMITLEDGER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "price-cache"))
     yield home
 
 

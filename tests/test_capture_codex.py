@@ -61,12 +61,17 @@ def test_malformed_middle_line_does_not_stop_the_read(codex_home: Path) -> None:
     assert [e.model for e in result.events if e.kind == "request"] == ["gpt-5.2-codex", "gpt-5.2"]
 
 
-def test_replayed_parent_history_is_skipped_and_restart_is_a_delta(codex_home: Path) -> None:
+def test_replayed_parent_history_takes_the_parents_keys_and_restart_ends_it(codex_home: Path) -> None:
     ctx: dict[str, object] = {}
     result = CodexReader().read(codex_home / SUB, 0, ctx)
     requests = [e for e in result.events if e.kind == "request"]
-    assert [(e.input, e.cache_read, e.output) for e in requests] == [(2052, 2048, 230)]
-    assert ctx["session"] == PARENT_ID and ctx["subagent"] is True
+    # The copy is keyed exactly as the parent's own file keys it: the window keeps one of each.
+    parent_keys = {e.key for e in CodexReader().read(codex_home / MAIN, 0, {}).events if e.kind == "request"}
+    copied = [e for e in requests if e.key in parent_keys]
+    assert len(copied) == 2 and all(e.session == PARENT_ID for e in copied)
+    own = [e for e in requests if e.key not in parent_keys]
+    assert [(e.input, e.cache_read, e.output, e.model) for e in own] == [(2052, 2048, 230, "gpt-5.2-codex-mini")]
+    assert ctx["session"] == PARENT_ID and ctx["subagent"] is True and ctx["copy_of"] is None
 
 
 def test_two_halves_equal_one_read_at_every_line_boundary(codex_home: Path, tmp_path: Path) -> None:
@@ -100,8 +105,9 @@ def _line(stamp: str, kind: str, payload: dict[str, object]) -> str:
 
 
 def _count(inp: int, cached: int, out: int) -> dict[str, object]:
+    """A total without ``last_token_usage`` (older rollouts): requests are differences of totals."""
     total = {"input_tokens": inp, "cached_input_tokens": cached, "output_tokens": out, "reasoning_output_tokens": 0}
-    return {"type": "token_count", "info": {"total_token_usage": total, "last_token_usage": total}}
+    return {"type": "token_count", "info": {"total_token_usage": total}}
 
 
 def test_counter_reset_unchanged_reemit_and_tools(tmp_path: Path) -> None:

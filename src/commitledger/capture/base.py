@@ -28,22 +28,28 @@ class UsageEvent(Slotted):
     """One request, prompt or tool call, normalised across agents.
 
     Fields, in order: ``agent`` ("claude-code", "codex", "gemini-cli", "opencode",
-    "copilot-cli", "aider", "manual"); ``kind`` (a model API call, a human prompt,
+    "copilot-cli", "aider", the other keys of ``READERS``, or a name given to
+    ``commitledger record``); ``kind`` (a model API call, a human prompt,
     or a tool invocation); ``key`` (dedupe key, unique within the agent);
     ``time`` (epoch seconds, UTC); ``session`` (subagents count toward their
     parent); ``cwd`` (the directory the agent worked in, as the log says);
     ``project_hash`` (Gemini CLI names a project by sha256(root) instead of a
     cwd); ``model``; token counts (``input`` excludes cached tokens, ``output``
-    includes reasoning); ``cost_usd`` (the agent's own figure, where it logs one).
+    includes reasoning); ``cost_usd`` (the agent's own figure, where it logs one);
+    what else changes the price of the request: ``provider`` (as the log names it,
+    e.g. OpenCode's ``amazon-bedrock``; empty when the agent implies it), ``tier``
+    (a request variant as ``key=value``: ``speed=fast``, ``service_tier=priority``)
+    and ``web_searches`` (server-side searches the request ran).
     """
 
     __slots__ = (
         "agent", "kind", "key", "time", "session", "cwd", "project_hash", "model",
         "input", "output", "cache_read", "cache_write_5m", "cache_write_1h", "cost_usd",
+        "provider", "tier", "web_searches",
     )  # fmt: skip
     _defaults: ClassVar[dict[str, Any]] = {
         "cwd": None, "project_hash": None, "model": "", "input": 0, "output": 0, "cache_read": 0,
-        "cache_write_5m": 0, "cache_write_1h": 0, "cost_usd": None,
+        "cache_write_5m": 0, "cache_write_1h": 0, "cost_usd": None, "provider": "", "tier": "", "web_searches": 0,
     }  # fmt: skip
     agent: str
     kind: EventKind
@@ -59,11 +65,15 @@ class UsageEvent(Slotted):
     cache_write_5m: int
     cache_write_1h: int
     cost_usd: float | None
+    provider: str
+    tier: str
+    web_searches: int
 
     def __init__(  # spelled out: readers build one per request, and a generic init is 5x slower
         self, agent: str, kind: EventKind, key: str, time: float, session: str, cwd: str | None = None,
         project_hash: str | None = None, model: str = "", input: int = 0, output: int = 0, cache_read: int = 0,
         cache_write_5m: int = 0, cache_write_1h: int = 0, cost_usd: float | None = None,
+        provider: str = "", tier: str = "", web_searches: int = 0,
     ) -> None:  # fmt: skip
         self.agent = agent
         self.kind = kind
@@ -79,6 +89,9 @@ class UsageEvent(Slotted):
         self.cache_write_5m = cache_write_5m
         self.cache_write_1h = cache_write_1h
         self.cost_usd = cost_usd
+        self.provider = provider
+        self.tier = tier
+        self.web_searches = web_searches
 
     @property
     def cache_write(self) -> int:
@@ -93,7 +106,7 @@ class UsageEvent(Slotted):
         return [
             self.agent, self.kind, self.key, self.time, self.session, self.cwd, self.project_hash,
             self.model, self.input, self.output, self.cache_read, self.cache_write_5m,
-            self.cache_write_1h, self.cost_usd,
+            self.cache_write_1h, self.cost_usd, self.provider, self.tier, self.web_searches,
         ]  # fmt: skip
 
     @classmethod
@@ -154,6 +167,8 @@ MAX_TOKENS = 10**18 - 1
 MAX_COST = 1e12
 # Event times from 1970 to the year 3000: anything else is a corrupt row, not a request.
 MAX_TIME = 32503680000.0
+# Server-side web searches in one request: Anthropic caps a request's max_uses far below this.
+MAX_SEARCHES = 100_000
 
 
 def _number(value: Any) -> bool:
@@ -174,6 +189,9 @@ def valid_event(event: UsageEvent) -> bool:
     for value in (event.input, event.output, event.cache_read, event.cache_write_5m, event.cache_write_1h):
         if type(value) is not int or not 0 <= value <= MAX_TOKENS:
             return False
+    searches = event.web_searches
+    if type(searches) is not int or not 0 <= searches <= MAX_SEARCHES or type(event.tier) is not str:
+        return False
     cost = event.cost_usd
     return cost is None or (_number(cost) and 0 <= cost < MAX_COST)
 
@@ -186,6 +204,17 @@ READERS: dict[str, str] = {
     "opencode": "commitledger.capture.opencode:OpenCodeReader",
     "copilot-cli": "commitledger.capture.copilot:CopilotReader",
     "aider": "commitledger.capture.aider:AiderReader",
+    "amp": "commitledger.capture.amp:AmpReader",
+    "droid": "commitledger.capture.droid:DroidReader",
+    "pi": "commitledger.capture.pi:PiReader",
+    "qwen-code": "commitledger.capture.qwen:QwenReader",
+    "kilo": "commitledger.capture.kilo:KiloReader",
+    "goose": "commitledger.capture.goose:GooseReader",
+    "cline": "commitledger.capture.cline:ClineReader",
+    "roo-code": "commitledger.capture.roo_code:RooCodeReader",
+    "kilo-code": "commitledger.capture.kilo_code:KiloCodeReader",
+    "kimi": "commitledger.capture.kimi:KimiReader",
+    "openclaw": "commitledger.capture.openclaw:OpenClawReader",
 }
 
 

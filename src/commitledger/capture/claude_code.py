@@ -157,15 +157,31 @@ class ClaudeCodeReader:
                 continue
             seen.add(ident)
             wanted = project_filter(env.extra.get("worktree"))
-            if wanted is None:
-                yield from walk_files(root, ".jsonl")
-                continue
             try:
                 with os.scandir(root) as entries:
-                    projects = sorted(e.path for e in entries if e.is_dir(follow_symlinks=False) and wanted(e.name))
+                    listed = list(entries)
             except OSError:
                 continue
-            for project in projects:
+            top: list[Path] = []
+            projects: list[str] = []
+            for e in listed:
+                try:
+                    # A project folder may be a symlink (moved to another disk): follow it here;
+                    # walk_files does not follow links further down.
+                    if e.is_dir(follow_symlinks=True):
+                        if wanted is None or wanted(e.name):
+                            projects.append(e.path)
+                    elif wanted is None and e.name.endswith(".jsonl") and e.is_file():
+                        top.append(Path(e.path))
+                except OSError:
+                    continue
+            yield from sorted(top)
+            linked: set[str] = set()
+            for project in sorted(projects):
+                real = os.path.realpath(project)
+                if real in linked:
+                    continue
+                linked.add(real)
                 yield from walk_files(Path(project), ".jsonl")
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
@@ -176,7 +192,7 @@ class ClaudeCodeReader:
         for buf, limit in reader.chunks():
             # Backwards, so the last (final) row of a streamed response is met first.
             chunk_events: list[UsageEvent] = []
-            answered: set[bytes] = set()
+            answered: dict[bytes, int] = {}  # message id -> output tokens of the row already read
             find = buf.find
             end = limit - 1 if buf[limit - 1] == 0x0A else limit
             while end >= 0:
@@ -185,12 +201,17 @@ class ClaudeCodeReader:
                 line_end = end
                 end = nl if nl >= 0 else -1
                 at = find(b'"type":"', line_start, line_end)
+                width = 8
+                if at < 0:
+                    # Rows re-serialised with spaces ("type": "assistant") are rows all the same.
+                    at = find(b'"type": "', line_start, line_end)
+                    width = 9
                 if at < 0:
                     # Nothing typed: blank, garbage or a crash-truncated line; only its shape is checked.
                     if _misshapen(buf, line_start, line_end):
                         bad += 1
                     continue
-                value = buf[at + 8 : at + 30]
+                value = buf[at + width : at + width + 22]
                 message_id = b""
                 if value.startswith(b'user"'):
                     if find(b'"tool_result"', at, line_end) >= 0 or find(b'"toolUseResult"', line_start, line_end) >= 0:
@@ -199,7 +220,12 @@ class ClaudeCodeReader:
                     continue
                 else:
                     message_id = _message_id(buf, line_start, line_end)
-                    if message_id and message_id in answered and find(b'"tool_use"', line_start, line_end) < 0:
+                    if (
+                        message_id
+                        and message_id in answered
+                        and find(b'"tool_use"', line_start, line_end) < 0
+                        and _output_tokens(buf, line_start, line_end) <= answered[message_id]
+                    ):
                         continue  # an earlier streamed row of a response whose final row is already read
                 try:
                     row = _parse_row(buf, line_start, line_end)
@@ -211,8 +237,22 @@ class ClaudeCodeReader:
                     continue
                 kind = row.get("type")
                 if kind == "assistant":
-                    if _assistant(row, chunk_events, fallback_session, message_id not in answered) and message_id:
-                        answered.add(message_id)
+                    before = len(chunk_events)
+                    heavier = message_id in answered
+                    if _assistant(row, chunk_events, fallback_session, True) and message_id:
+                        fresh = [e for e in chunk_events[before:] if e.kind == "request"]
+                        out = max((e.output for e in fresh if not e.key.endswith(_ADVISOR_TAG)), default=0)
+                        if heavier:
+                            # Logged larger first, smaller later: keep the larger (the window would too).
+                            prior = {e.key: e for e in chunk_events[:before] if e.kind == "request"}
+                            drop: set[int] = set()
+                            for e in chunk_events[before:]:
+                                old = prior.get(e.key) if e.kind == "request" else None
+                                if old is not None:
+                                    drop.add(id(e) if e.weight <= old.weight else id(old))
+                            if drop:
+                                chunk_events[:] = [e for e in chunk_events if id(e) not in drop]
+                        answered[message_id] = max(out, answered.get(message_id, 0))
                 elif kind == "user":
                     _user(row, chunk_events, fallback_session)
             chunk_events.reverse()
@@ -233,6 +273,20 @@ def _message_id(buf: bytes, start: int, end: int) -> bytes:
         return b""
     close = buf.find(b'"', at + 6, end)
     return buf[at + 6 : close] if close > at + 6 else b""
+
+
+def _output_tokens(buf: bytes, start: int, end: int) -> int:
+    """The first ``output_tokens`` of a row, read without parsing it (0 when absent)."""
+    at = buf.find(b'"output_tokens":', start, end)
+    if at < 0:
+        return 0
+    i = at + 16
+    while i < end and buf[i] in b" \t":
+        i += 1
+    j = i
+    while j < end and 0x30 <= buf[j] <= 0x39:
+        j += 1
+    return int(buf[i:j]) if j > i else 0
 
 
 def _parse_row(buf: bytes, start: int, end: int) -> Any:
@@ -318,6 +372,12 @@ def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: 
             else:
                 write_5m, write_1h = write, 0
             cost = row.get("costUSD")
+            speed = usage.get("speed")
+            tier = "speed=fast" if speed == "fast" else ""
+            searches = 0
+            server = usage.get("server_tool_use")
+            if type(server) is dict:
+                searches = _count(server.get("web_search_requests"))
             events.append(
                 UsageEvent(
                     AGENT,
@@ -334,8 +394,14 @@ def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: 
                     write_5m,
                     write_1h,
                     float(cost) if type(cost) is float or type(cost) is int else None,
+                    "",
+                    tier,
+                    searches,
                 )
             )
+            iterations = usage.get("iterations")
+            if type(iterations) is list:
+                _advisors(iterations, key, when, session, cwd, events)
     content = message.get("content")
     if type(content) is list:
         for block in content:
@@ -344,6 +410,38 @@ def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: 
                 if type(tool_id) is str and tool_id:
                     events.append(UsageEvent(AGENT, "tool", "tool:" + tool_id, when, session, cwd, None, model))
     return has_request
+
+
+_ADVISOR_TAG = "#advisor"
+
+
+def _advisors(
+    iterations: list[Any], key: str, when: float, session: str, cwd: str | None, events: list[UsageEvent]
+) -> None:
+    """``advisor_message`` iterations: a second model's tokens, left out of the top-level usage.
+
+    The advisor tool runs another model (an opus advisor inside a sonnet
+    request) and bills its tokens at that model's rates; each iteration
+    becomes its own request of the advisor's model, keyed under the
+    response's id so a re-read adds nothing.
+    """
+    for i, it in enumerate(iterations):
+        if type(it) is not dict or it.get("type") != "advisor_message":
+            continue
+        model = it.get("model")
+        if type(model) is not str or not model:
+            model = ""
+        write = _count(it.get("cache_creation_input_tokens"))
+        split = it.get("cache_creation")
+        write_1h = _count(split.get("ephemeral_1h_input_tokens")) if type(split) is dict else 0
+        write_1h = min(write_1h, write)
+        events.append(
+            UsageEvent(
+                AGENT, "request", f"{key}:{i}{_ADVISOR_TAG}", when, session, cwd, None, model,
+                _count(it.get("input_tokens")), _count(it.get("output_tokens")),
+                _count(it.get("cache_read_input_tokens")), write - write_1h, write_1h,
+            )
+        )  # fmt: skip
 
 
 def _count(value: Any) -> int:

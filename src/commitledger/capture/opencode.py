@@ -248,8 +248,11 @@ def _message_event(
     cost_usd = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) and cost > 0 else None
     when = _ms(times.get("completed") or times.get("created"))
     model = _str(data.get("modelID")) or ""
+    # The provider decides the price of one model id (Bedrock's regional premium, Vertex's table).
+    provider = _str(data.get("providerID")) or ""
     return UsageEvent(
-        AGENT, "request", message_id, when, root, cwd or directory, None, model, fresh, output, read, write, 0, cost_usd
+        AGENT, "request", message_id, when, root, cwd or directory, None, model, fresh, output, read, write, 0, cost_usd,
+        provider,
     )
 
 

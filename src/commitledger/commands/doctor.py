@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -60,6 +61,12 @@ def doctor() -> None:
         problems = f", {stats.bad_lines} bad lines" if stats.bad_lines else ""
         problems += f", {stats.unreadable} unreadable files" if stats.unreadable else ""
         click.echo(f"  {agent}: {stats.files} files{problems} - {where}")
+    from commitledger.capture.seen import seen
+    from commitledger.hook.pending import reader_env
+
+    for agent, found in seen(reader_env(paths, config, os.environ)).items():
+        click.echo(f"  {agent}: seen ({', '.join(map(str, found))}), records nothing by itself:"
+                   f" add its usage with 'commitledger record --agent {agent} ...' (README)")
     click.echo("hooks:")
     for line in _hook_report(paths.worktree):
         click.echo(line)
@@ -75,17 +82,9 @@ def doctor() -> None:
     floor = nxt.window.floor
     click.echo(f"window: {len(nxt.window.pending)} pending events, {len(nxt.lines)} agent/model pairs"
                + ("" if floor is None else f", usage before {_utc(floor)} ignored"))
-    table = nxt.prices.table if nxt.prices is not None else None
-    if table is not None:
-        click.echo(f"prices: taken {table.taken} ({'; '.join(table.sources)})")
-        unpriced = sorted(
-            {e.entry.event.model for e in nxt.items if e.entry.event.kind == "request" and table.lookup(e.entry.event.model) is None}
-            | (nxt.prices.unpriced if nxt.prices else set())
-        )
-        if unpriced:
-            click.echo(f"unpriced models (no cost_usd written): {', '.join(unpriced)}")
-        else:
-            click.echo("unpriced models: none pending")
+    table = nxt.prices.table
+    for line in _price_report(table, _models_in_logs(paths, config)):
+        click.echo(line)
     _after_merge(paths.worktree)
 
 
@@ -104,3 +103,67 @@ def _after_merge(worktree: Path) -> None:
         click.echo("squash merges:")
         for line in merges:
             click.echo(line)
+
+
+def _models_in_logs(paths: object, config: object) -> dict[tuple[str, str, str], int]:
+    """Every (agent, model, provider) of a request in the logs on disk, with its request count.
+
+    A full read of every log, for this report only: the hook reads new bytes
+    only, and keeps events of this worktree only.
+    """
+    from commitledger.capture.base import READERS, load_reader
+    from commitledger.hook.pending import reader_env
+
+    env = reader_env(paths, config, os.environ)  # type: ignore[arg-type]
+    best: dict[tuple[str, str], Any] = {}  # one event per key, as the window keeps them
+    for agent in READERS:
+        reader = load_reader(agent)
+        try:
+            files = list(reader.files(env))
+        except OSError:
+            continue
+        for path in files:
+            try:
+                result = reader.read(path, 0, {})
+            except OSError:
+                continue
+            for e in result.events:
+                if e.kind != "request":
+                    continue
+                kept = best.get((e.agent, e.key))
+                if kept is None or e.weight > kept.weight or (e.weight == kept.weight and e.model and not kept.model):
+                    best[(e.agent, e.key)] = e
+    seen: dict[tuple[str, str, str], int] = {}
+    for e in best.values():
+        if e.cost_usd is None:
+            name = (e.agent, e.model or "unknown", e.provider)
+            seen[name] = seen.get(name, 0) + 1
+    return seen
+
+
+def _price_report(table: object, seen: dict[tuple[str, str, str], int]) -> list[str]:
+    from commitledger.ledger.pricing import PriceTable
+
+    assert isinstance(table, PriceTable)
+    lines = [f"prices: {table.describe()}"]
+    if table.snapshot is None:
+        lines.append("  genai-prices is not installed: only the overrides price anything (pip install genai-prices)")
+    if table.bad:
+        lines.append(f"  {table.bad} bad entries in the COMMITLEDGER_PRICES file were skipped")
+    unpriced = sorted(
+        (agent, model, provider, n) for (agent, model, provider), n in seen.items()
+        if table.lookup(model, provider or None, agent) is None
+    )  # fmt: skip
+    if not unpriced:
+        lines.append("unpriced models in the logs: none")
+        return lines
+    lines.append("unpriced models in the logs (no cost_usd written; add them to [tool.commitledger.prices]):")
+    for agent, model, provider, n in unpriced:
+        via = f" via {provider}" if provider else ""
+        lines.append(f"  {agent} {_safe(model)}{_safe(via)}: {n} request{'s' if n != 1 else ''}")
+    return lines
+
+
+def _safe(text: str) -> str:
+    """Names from logs go to a terminal: no control characters."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)[:120]

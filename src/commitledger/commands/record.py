@@ -40,6 +40,18 @@ class _Number(click.ParamType):
 _COUNT = _Number(int, 0)
 
 
+def _priced(
+    paths: object, model: str, input_: int, output: int, cache_read: int, cache_write: int,
+    requests: int | None, now: float,
+) -> float | None:  # fmt: skip
+    """Totals priced as ``requests`` even requests; without a count, the standard tier."""
+    from commitledger.config import load_config
+    from commitledger.ledger.pricing import load_prices, split_cost
+
+    table = load_prices(load_config(paths.worktree).prices, os.environ)  # type: ignore[attr-defined]
+    return split_cost(table, model, input_, output, cache_read, cache_write, requests, now)
+
+
 @click.command("record")
 @click.option("--agent", required=True, help="Tool that used the tokens (cursor, an in-house agent...).")
 @click.option("--model", required=True, help="Model name, as the provider spells it.")
@@ -48,13 +60,14 @@ _COUNT = _Number(int, 0)
 @click.option("--cache-read", type=_COUNT, default=0, show_default=True, help="Cache-read input tokens.")
 @click.option("--cache-write", type=_COUNT, default=0, show_default=True, help="Cache-write input tokens.")
 @click.option("--tool-calls", type=_COUNT, default=None, help="Tool invocations (unknown when left out).")
-@click.option("--requests", type=_Number(int, 1), default=1, show_default=True, help="Model API calls.")
+@click.option("--requests", type=_Number(int, 1), default=None,
+              help="Model API calls; the totals are priced as this many even requests (unknown when left out).")
 @click.option("--prompts", type=_COUNT, default=None, help="Human prompts (unknown when left out).")
 @click.option("--cost-usd", type=_Number(float, 0.0), default=None,
               help="Cost in USD; priced from the tokens when left out.")
 def record(
     agent: str, model: str, input_: int, output: int, cache_read: int, cache_write: int,
-    tool_calls: int | None, requests: int, prompts: int | None, cost_usd: float | None,
+    tool_calls: int | None, requests: int | None, prompts: int | None, cost_usd: float | None,
 ) -> None:  # fmt: skip
     """Add usage to the pending window: the next commit in this worktree records it."""
     from commitledger.capture.base import UsageEvent
@@ -65,11 +78,17 @@ def record(
     if clean_name(agent) != agent.strip() or clean_name(model) != model.strip():
         raise CommitledgerError("--agent and --model may hold letters, digits and . _ : / @ + - only")
     paths = find_repo(Path.cwd())
+    now = time.time()
+    if cost_usd is None:
+        cost_usd = _priced(paths, model.strip(), input_, output, cache_read, cache_write, requests, now)
     event = UsageEvent(
-        agent.strip(), "request", f"manual:{uuid.uuid4().hex}", time.time(), "manual", str(paths.worktree),
+        agent.strip(), "request", f"manual:{uuid.uuid4().hex}", now, "manual", str(paths.worktree),
         None, model.strip(), input_, output, cache_read, cache_write, 0, cost_usd,
+        "", "" if requests else "standard",
     )  # fmt: skip
-    counts = {"requests": requests}
+    counts: dict[str, int] = {}
+    if requests is not None:
+        counts["requests"] = requests
     if prompts is not None:
         counts["prompts"] = prompts
     if tool_calls is not None:

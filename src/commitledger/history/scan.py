@@ -102,23 +102,26 @@ class _Wanted:
             del self.by_length[length]
 
 
-# Usage of a change, packed: the 8 counts (-1 = unknown), cost (NaN = unknown), cost-complete flag.
+# Usage of a change, packed: the 8 counts (-1 = unknown), cost (NaN = unknown), flags (bit 0: cost
+# complete; bit 1: some line was priced later, from its tokens, having no cost_usd in its trailer).
 # 130k changes of Usage objects cost ~40 MB; packed they cost ~13 MB and load from the cache as they are.
-_PACK = struct.Struct("<8qd?")
+_PACK = struct.Struct("<8qdB")
 _NONE = -1
 _MAX = 2**63 - 1  # a hostile trailer must not make the cache unwritable
 
 
 def pack_usage(vec: list[Any]) -> bytes:
     counts = [_NONE if v is None else min(v, _MAX) for v in vec[:8]]
-    return _PACK.pack(*counts, math.nan if vec[8] is None else vec[8], bool(vec[9]))
+    flags = (1 if vec[9] else 0) | (2 if len(vec) > 10 and vec[10] else 0)
+    return _PACK.pack(*counts, math.nan if vec[8] is None else vec[8], flags)
 
 
 def unpack_usage(blob: bytes) -> Usage:
     values = _PACK.unpack(blob)
     usage = Usage(*(None if v == _NONE else v for v in values[:8]),
                   cost_usd=None if math.isnan(values[8]) else values[8])
-    usage.cost_complete = values[9]
+    usage.cost_complete = bool(values[9] & 1)
+    usage.priced_later = 1 if values[9] & 2 else 0
     return usage
 
 
@@ -225,9 +228,10 @@ def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
             found = canonical.groups()
             vec: list[Any] = [None if v is None else int(v) for v in found[2:10]]
             vec.append(None if found[10] is None else float(found[10]))
+            names = [found[0], found[1]]
         else:
             vec = [None] * 9
-            named = [False, False]
+            names = ["", ""]
             for key, value in _FIELD.findall(body):  # a repeated key: the last one wins, as in parse_fields
                 slot = _SLOT[key]
                 if slot < 8:
@@ -235,15 +239,26 @@ def message_usage(message: str, lower: str | None = None) -> list[Any] | None:
                 elif slot == 8:
                     vec[8] = float(value) if _DEC.fullmatch(value) else None
                 else:
-                    named[slot - 9] = bool(value)
-            if not (named[0] and named[1]):
+                    names[slot - 9] = value
+            if not (names[0] and names[1]):
                 continue
+        later = 0
+        if vec[8] is None and any(vec[4:8]):
+            vec[8] = _price_later(names[0], names[1], vec)
+            later = 0 if vec[8] is None else 1
         complete = not (vec[8] is None and any(vec[4:8]))
         if total is None:
-            total = vec + [complete]
+            total = vec + [complete, later]
         else:
-            add_vectors(total, vec + [complete])
+            add_vectors(total, vec + [complete, later])
     return total
+
+
+def _price_later(agent: str, model: str, vec: list[Any]) -> float | None:
+    """A line with tokens and no cost_usd, priced now from its tokens (see ``pricing.price_later``)."""
+    from commitledger.ledger.pricing import default_table, split_cost
+
+    return split_cost(default_table(), model, vec[4] or 0, vec[5] or 0, vec[6] or 0, vec[7] or 0, vec[2], None, agent)
 
 
 def _sum_packed(blob: bytes | None, vec: list[Any]) -> list[Any]:
@@ -252,7 +267,7 @@ def _sum_packed(blob: bytes | None, vec: list[Any]) -> list[Any]:
         return vec
     values = _PACK.unpack(blob)
     total: list[Any] = [None if v == _NONE else v for v in values[:8]]
-    total += [None if math.isnan(values[8]) else values[8], values[9]]
+    total += [None if math.isnan(values[8]) else values[8], bool(values[9] & 1), 1 if values[9] & 2 else 0]
     add_vectors(total, vec)
     return total
 
@@ -265,6 +280,11 @@ def add_vectors(total: list[Any], other: list[Any]) -> None:
             a = total[i]
             total[i] = b if a is None else a + b
     total[9] = total[9] and other[9]
+    if len(other) > 10:
+        if len(total) > 10:
+            total[10] += other[10]
+        else:
+            total.append(other[10])
 
 
 def is_test_path(path: str, patterns: tuple[str, ...]) -> bool:

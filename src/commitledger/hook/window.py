@@ -56,7 +56,13 @@ GRACE_SECONDS = 45 * 86400
 SEP = "\x1f"
 # Agents whose logs never say what a human prompt or a tool call is: those
 # counts are unknown (left out of the trailer), not zero.
-_UNKNOWN_COUNTS: dict[str, tuple[str, ...]] = {"aider": ("prompts", "tool_calls")}
+_UNKNOWN_COUNTS: dict[str, tuple[str, ...]] = {
+    "aider": ("prompts", "tool_calls"),
+    # Session totals or a wire log only: no prompt or tool row on disk.
+    "droid": ("prompts", "tool_calls"),
+    "goose": ("prompts", "tool_calls"),
+    "kimi": ("prompts", "tool_calls"),
+}
 # Token fields of a request, in the order ``recorded.json`` stores them.
 _TOKENS: tuple[str, ...] = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
 
@@ -259,7 +265,11 @@ class Window:
             name = slot(event.agent, event.key)
             entry = self.pending.get(name)
             if entry is not None:
-                if event.weight > entry.event.weight:
+                if event.weight > entry.event.weight or (
+                    # A copy of a request that names no model (a Codex fork's copied history read
+                    # before the original): the original, which names it, wins the tie.
+                    event.weight == entry.event.weight and event.model and not entry.event.model
+                ):
                     entry.event = event
                     changed += 1
                 continue
@@ -323,7 +333,7 @@ def contributions(window: Window, prices: Any) -> list[Contribution]:
         if rec is None:
             cost = event.cost_usd
             if cost is None and event.kind == "request":
-                cost = _price(prices, event.model, full)
+                cost = _price(prices, event, full)
             out.append(Contribution(name, entry, full, cost, True))
             continue
         delta = tuple(max(0, a - int(b or 0)) for a, b in zip(full, rec[:5]))
@@ -332,17 +342,22 @@ def contributions(window: Window, prices: Any) -> list[Contribution]:
         if event.cost_usd is not None and rec[5] is not None:
             cost: float | None = max(0.0, event.cost_usd - rec[5])
         else:
-            now_cost = _price(prices, event.model, full)
-            then_cost = _price(prices, event.model, tuple(int(v or 0) for v in rec[:5]))
+            now_cost = _price(prices, event, full)
+            then_cost = _price(prices, event, tuple(int(v or 0) for v in rec[:5]))
             cost = None if now_cost is None or then_cost is None else max(0.0, now_cost - then_cost)
         out.append(Contribution(name, entry, delta, cost, False))  # type: ignore[arg-type]
     return out
 
 
-def _price(prices: Any, model: str, t: tuple[int, ...]) -> float | None:
+def _price(prices: Any, e: UsageEvent, t: tuple[int, ...]) -> float | None:
+    """One request at its own time, provider, variant and web searches."""
     if prices is None:
         return None
-    return prices.cost(model, input=t[0], output=t[1], cache_read=t[2], cache_write_5m=t[3], cache_write_1h=t[4])
+    return prices.cost(  # type: ignore[no-any-return]
+        e.model, input=t[0], output=t[1], cache_read=t[2], cache_write_5m=t[3], cache_write_1h=t[4], when=e.time,
+        provider=e.provider or None, tier=e.tier or None, web_searches=e.web_searches, agent=e.agent,
+        standard_tier=e.tier == "standard",
+    )
 
 
 def recorded_row(c: Contribution) -> list[Any]:
@@ -386,6 +401,10 @@ def aggregate(
     def model_of(e: UsageEvent) -> str:
         if e.model:
             return normalise(e.model)
+        if e.kind == "request":
+            # A request whose log names no model (a Codex event before any turn_context) is
+            # its own unpriced line: guessing would price it wrong or blank a priced line.
+            return "unknown"
         requests = session_requests.get((e.agent, e.session))
         if requests:
             for when, model in requests:

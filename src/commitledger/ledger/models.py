@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from commitledger.ledger.usage import Usage
 
@@ -30,6 +30,15 @@ class UsageModel(Contract):
     prompts: int | None = None
     requests: int | None = None
     tool_calls: int | None = None
+    # Lines in this sum that had tokens but no cost_usd in their trailer, priced from their tokens since.
+    priced_later: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_priced_later(self, handler: Any) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("priced_later") is None:
+            data.pop("priced_later", None)
+        return data
 
     @classmethod
     def of(cls, usage: Usage) -> UsageModel:

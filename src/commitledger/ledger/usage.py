@@ -47,9 +47,10 @@ class Usage(Slotted):
     trailer loses nothing.
     """
 
-    __slots__ = COUNT_FIELDS + ("cost_usd", "cost_complete", "extra")
+    __slots__ = COUNT_FIELDS + ("cost_usd", "cost_complete", "extra", "priced_later")
     _defaults: ClassVar[dict[str, Any]] = {
         **{name: None for name in COUNT_FIELDS}, "cost_usd": None, "cost_complete": True, "extra": dict,
+        "priced_later": 0,
     }
     sessions: int | None
     prompts: int | None
@@ -62,6 +63,7 @@ class Usage(Slotted):
     cost_usd: float | None
     cost_complete: bool
     extra: dict[str, str]
+    priced_later: int  # trailer lines in this sum that had tokens but no cost_usd, priced from their tokens since
 
     @classmethod
     def zero(cls) -> Usage:
@@ -72,6 +74,7 @@ class Usage(Slotted):
         for name in COUNT_FIELDS:
             setattr(out, name, _add(getattr(self, name), getattr(other, name)))
         out.cost_usd = _add(self.cost_usd, other.cost_usd)
+        out.priced_later = self.priced_later + other.priced_later
         out.cost_complete = (
             self.cost_complete
             and other.cost_complete
@@ -98,11 +101,13 @@ class Usage(Slotted):
         """The JSON shape of the contracts: every count plus ``cost_usd``."""
         out: dict[str, Any] = {n: getattr(self, n) for n in COUNT_FIELDS}
         out["cost_usd"] = None if self.cost_usd is None else round(self.cost_usd, 6)
+        if self.priced_later:
+            out["priced_later"] = self.priced_later  # lines whose cost was computed after the commit
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        known = set(COUNT_FIELDS) | {"cost_usd"}
+        known = set(COUNT_FIELDS) | {"cost_usd", "priced_later"}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

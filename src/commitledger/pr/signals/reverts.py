@@ -15,6 +15,7 @@ from collections.abc import Callable
 from commitledger.ledger.commitmsg import reverted_shas
 from commitledger.git.repo import CommitInfo
 from commitledger.ledger.models import Revert
+from commitledger.ledger.pricing import price_lines_later
 from commitledger.ledger.trailers import ai_markers, parse_usage_lines
 from commitledger.ledger.usage import sum_usage
 
@@ -27,6 +28,7 @@ def undone_cost(work: list[CommitInfo]) -> float | None:
     if not work:
         return None
     lines = [line for info in work for line in parse_usage_lines(info.message)]
+    price_lines_later(lines)
     if not lines:
         assisted = any(ai_markers(info.message, info.author_name) for info in work)
         return None if assisted else 0.0

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 
 from commitledger.git.repo import CommitInfo
+from commitledger.ledger.pricing import price_lines_later
 from commitledger.ledger.trailers import UsageLine, ai_markers, parse_usage_lines
 from commitledger.ledger.usage import Usage, sum_usage
 
@@ -61,6 +62,9 @@ def read_commits(commits: list[CommitInfo], noted: frozenset[str]) -> list[Commi
     out: list[CommitUsage] = []
     for info in commits:
         lines = tuple(parse_usage_lines(info.message))
+        if lines:
+            # Lines with tokens but no cost_usd were unpriced when committed: priced now ("priced later").
+            price_lines_later(lines, when=float(info.author_time))
         markers = [m for m in ai_markers(info.message, info.author_name) if m != "ai-usage"]
         if info.sha in noted:
             markers.append(GIT_AI_NOTE)
