@@ -68,7 +68,9 @@ def test_streamed_json_is_the_model_dump_and_validates_against_the_shipped_schem
     HistoryResult.model_validate(streamed)
     rows = {c["commit"]: c for c in streamed["changes"] if c["kind"] != "abandoned"}
     assert rows[shas["human"]]["tests"]["failed"] == 1 and rows[shas["human"]]["pr"] == 77
-    assert rows[shas["partial"]]["usage"]["input"] == 10 and rows[shas["partial"]]["usage"]["cost_usd"] is None
+    assert rows[shas["partial"]]["usage"]["input"] == 10
+    assert rows[shas["partial"]]["usage"]["priced_later"] == 1  # no cost_usd in the trailer: priced from tokens
+    assert "priced_later" not in rows[shas["squash"]]["usage"]
     assert rows[shas["reverted"]]["reverted_by"] == shas["revert"]
     assert [c["kind"] for c in streamed["changes"]].count("abandoned") == 1
     assert rows[shas["merge"]]["title"] == 'Parser "quoted" ünïcode\ttab'

@@ -28,7 +28,6 @@ import gc
 import io
 import math
 import os
-import struct
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -37,6 +36,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 from commitledger.errors import CommitledgerError
 from commitledger.history.cache import KINDS
+from commitledger.history.scan import _PACK
 
 if TYPE_CHECKING:
     from commitledger.history.branch import History
@@ -45,7 +45,6 @@ SCHEMA = "commitledger.history/1"
 # Version of the flat row (CSV header, Parquet columns, rollup tables): columns may be added, never renamed.
 FLAT_SCHEMA = "commitledger.changes/1"
 _BATCH = 2048
-_PACK = struct.Struct("<8qd?")
 _NAN_COUNT = -1
 
 
@@ -70,14 +69,17 @@ class _Iso:
 
 def _usage_dict(blob: bytes) -> dict[str, Any]:
     """``UsageModel.of(unpack_usage(blob)).model_dump()`` without either object."""
-    s, p, r, t, i, o, cr, cw, cost, _complete = _PACK.unpack(blob)
-    return {
+    s, p, r, t, i, o, cr, cw, cost, flags = _PACK.unpack(blob)
+    out = {
         "input": None if i == _NAN_COUNT else i, "output": None if o == _NAN_COUNT else o,
         "cache_read": None if cr == _NAN_COUNT else cr, "cache_write": None if cw == _NAN_COUNT else cw,
         "cost_usd": None if math.isnan(cost) else round(cost, 6),
         "sessions": None if s == _NAN_COUNT else s, "prompts": None if p == _NAN_COUNT else p,
         "requests": None if r == _NAN_COUNT else r, "tool_calls": None if t == _NAN_COUNT else t,
     }
+    if flags & 2:  # some line had no cost_usd and was priced from its tokens (UsageModel shows it only then)
+        out["priced_later"] = 1
+    return out
 
 
 def _note_tests(value: Any) -> dict[str, Any] | None:
@@ -425,6 +427,8 @@ def write_parquet(history: History, target: Path) -> None:
 # --- the JSON Schema shipped in the package ---------------------------------------------------
 
 SCHEMA_FILE = "history.schema.json"
+# Keys a model leaves out when they are null (UsageModel.priced_later): every other key is always written.
+OMITTED_WHEN_NULL = frozenset({"priced_later"})
 
 
 def json_schema() -> dict[str, Any]:
@@ -440,7 +444,7 @@ def json_schema() -> dict[str, Any]:
     schema = HistoryResult.model_json_schema(by_alias=True)
     for part in [schema, *schema.get("$defs", {}).values()]:
         if "properties" in part:
-            part["required"] = list(part["properties"])
+            part["required"] = [key for key in part["properties"] if key not in OMITTED_WHEN_NULL]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA, **schema}
 
 
