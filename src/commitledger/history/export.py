@@ -462,7 +462,7 @@ def write_schema() -> Path:
 # each row is stored once as the bytes around those values, and a warm export joins bytes.
 # Rows with a note (rare) and abandoned PRs are built the ordinary way.
 
-FRAGMENTS_VERSION = "1"
+FRAGMENTS_VERSION = "2"  # 2: usage_source, priced_later
 _FRAG_TABLE = "history_export"
 _JSON_CUTS = (b'"reverted_by":null', b'"reverted_at":null')
 
