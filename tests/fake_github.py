@@ -1,20 +1,26 @@
 """A small GitHub REST server on 127.0.0.1 for the client and action tests.
 
 It speaks the endpoints commitledger uses, with GitHub's real shapes:
-paginated issue comments with ``Link`` headers, create and update, the pull
-request, ``GET /user`` (forbidden for the Actions installation token, as
-on GitHub), and for after the merge: the pull requests of a commit
+paginated issue comments with ``Link`` headers, create, update and delete,
+the pull request, ``GET /user`` (forbidden for the Actions installation
+token, as on GitHub), and for after the merge: the pull requests of a commit
 (``commits/{sha}/pulls``), the repository's merge settings, and closed pull
 requests listed newest update first (``pulls?state=closed``). The git side
-(``refs/pull/N/head``) is a local bare repository the tests push to. Tests queue faults (rate limits, 5xx, malformed JSON) on a
-method and path, so every failure path runs over real HTTP against the real
-client. Nothing here talks to anything but loopback.
+(``refs/pull/N/head``) is a local bare repository the tests push to. Tests
+queue faults (rate limits, 5xx, malformed JSON, a body dripped one byte at a
+time, an endless body) on a method and path, so every failure path runs over
+real HTTP against the real client. The state is guarded by one lock, so
+concurrent clients see what GitHub would show them; ``gather`` holds
+requests until several have arrived, to make a race happen on purpose.
+Nothing here talks to anything but loopback, and every loop that feeds a
+client stops by itself.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +44,22 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: str = '{"message": "fault"}'
     delay: float = 0.0  # seconds to stall before answering (a hung server)
+    drip: float = 0.0  # seconds between single bytes of the body (a dripping server)
+    endless: bool = False  # a chunked body of zeros that goes on (until ``max_seconds`` or the client leaves)
+    max_seconds: float = 20.0  # how long a dripped or endless body goes on at most
+
+
+@dataclass
+class _Gate:
+    barrier: threading.Barrier
+    left: int
+
+    def take(self) -> bool:
+        """Whether this request is one of those held (called under the server's lock)."""
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
 
 
 @dataclass
@@ -62,7 +84,8 @@ class FakeGitHub:
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.requests: list[Seen] = []
         self._next_id = 1000
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._gates: dict[tuple[str, str], _Gate] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -120,16 +143,27 @@ class FakeGitHub:
             return comment
 
     def fault(self, method: str, path: str, status: int, headers: dict[str, str] | None = None,
-              body: str = '{"message": "fault"}', times: int = 1, delay: float = 0.0) -> None:
+              body: str = '{"message": "fault"}', times: int = 1, delay: float = 0.0, drip: float = 0.0,
+              endless: bool = False, max_seconds: float = 20.0) -> None:
         """Answer the next ``times`` requests to ``method path`` (path without query) with this."""
-        self.faults.setdefault((method, path), []).extend(Fault(status, dict(headers or {}), body, delay)
-                                                         for _ in range(times))
+        self.faults.setdefault((method, path), []).extend(
+            Fault(status, dict(headers or {}), body, delay, drip, endless, max_seconds) for _ in range(times))
+
+    def gather(self, method: str, path: str, count: int, timeout: float = 30.0) -> None:
+        """Hold the first ``count`` requests to ``method path`` until all have arrived, then answer them together.
+
+        With every concurrent run's first listing held, each sees the same
+        state: the race that leaves duplicates happens every time, not by luck.
+        """
+        self._gates[(method, path)] = _Gate(threading.Barrier(count, timeout=timeout), count)
 
     def comments_of(self, repo: str, number: int) -> list[dict[str, Any]]:
-        return self.comments[(repo, number)]
+        with self._lock:
+            return list(self.comments[(repo, number)])
 
     def writes(self) -> list[Seen]:
-        return [r for r in self.requests if r.method in ("POST", "PATCH")]
+        with self._lock:
+            return [r for r in self.requests if r.method in ("POST", "PATCH", "DELETE")]
 
     # --- lifecycle ---
 
@@ -151,8 +185,20 @@ class FakeGitHub:
             def do_PATCH(self) -> None:
                 fake._handle(self, "PATCH")
 
+            def do_DELETE(self) -> None:
+                fake._handle(self, "DELETE")
+
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        default_handle_error = self._server.handle_error
+
+        def handle_error(request: Any, client_address: Any) -> None:
+            # A client that gave up on purpose (cut off an answer) is the point of some tests, not noise.
+            if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                return
+            default_handle_error(request, client_address)
+
+        self._server.handle_error = handle_error  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -168,7 +214,8 @@ class FakeGitHub:
         raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         h.send_response(status)
         h.send_header("Content-Type", "application/json; charset=utf-8")
-        h.send_header("Content-Length", str(len(raw)))
+        if "Content-Length" not in (headers or {}):  # a fault may declare a length of its own
+            h.send_header("Content-Length", str(len(raw)))
         h.send_header("x-ratelimit-limit", "5000")
         for key, value in (headers or {}).items():
             h.send_header(key, value)
@@ -195,11 +242,57 @@ class FakeGitHub:
             self.requests.append(Seen(method, h.path, auth, body))
             queued = self.faults.get((method, path))
             fault = queued.pop(0) if queued else None
+            gate = self._gates.get((method, path))
+            held = gate is not None and gate.take()
+        if held:
+            assert gate is not None
+            try:
+                gate.barrier.wait()
+            except threading.BrokenBarrierError:
+                pass  # not all came: answer anyway
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
-            self._send(h, fault.status, fault.body, fault.headers)
+            if fault.drip or fault.endless:
+                self._stream(h, fault)
+            else:
+                self._send(h, fault.status, fault.body, fault.headers)
             return
+        with self._lock:
+            self._route(h, method, path, query, body, auth)
+
+    def _stream(self, h: BaseHTTPRequestHandler, fault: Fault) -> None:
+        """A body dripped byte by byte, or an endless one; both stop after ``max_seconds``."""
+        stop = time.monotonic() + fault.max_seconds
+        h.send_response(fault.status)
+        h.send_header("Content-Type", "application/json; charset=utf-8")
+        if fault.endless:
+            h.send_header("Transfer-Encoding", "chunked")
+        else:
+            h.send_header("Content-Length", str(len(fault.body.encode())))
+        for key, value in fault.headers.items():
+            h.send_header(key, value)
+        h.end_headers()
+        try:
+            if fault.endless:
+                chunk = b"[" + b" " * (1 << 20)
+                while time.monotonic() < stop:
+                    h.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    chunk = b" " * (1 << 20)
+                    time.sleep(0.02)  # at most ~50 MB/s: a client without a cap grows, but not explosively
+            else:
+                for byte in fault.body.encode():
+                    if time.monotonic() >= stop:
+                        break
+                    h.wfile.write(bytes([byte]))
+                    h.wfile.flush()
+                    time.sleep(fault.drip)
+        except OSError:
+            pass  # the client gave up: what it should do
+        h.close_connection = True
+
+    def _route(self, h: BaseHTTPRequestHandler, method: str, path: str, query: dict[str, list[str]], body: Any,
+               auth: str) -> None:
         token = self.tokens.get(auth.removeprefix("Bearer ").strip()) if auth.startswith("Bearer ") else None
         if token is None:
             self._send(h, 401, {"message": "Bad credentials"})
@@ -227,12 +320,18 @@ class FakeGitHub:
                 self._send(h, 201, created)
                 return
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", path)
-        if m and method == "PATCH":
+        if m and method in ("PATCH", "DELETE"):
             for (repo, _), items in self.comments.items():
                 for item in items:
                     if repo == m.group(1) and item["id"] == int(m.group(2)):
                         if not token.write or item["user"]["login"] != token.login:
                             self._send(h, 403, {"message": "Resource not accessible by integration"})
+                            return
+                        if method == "DELETE":
+                            items.remove(item)
+                            h.send_response(204)
+                            h.send_header("Content-Length", "0")
+                            h.end_headers()
                             return
                         item["body"] = str((body or {}).get("body", ""))
                         item["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

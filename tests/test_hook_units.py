@@ -123,5 +123,5 @@ def test_hook_path_imports_no_heavy_library(repo: Path) -> None:
     assert proc.returncode == 0
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "commitledger.hook.run" in imported
-    for heavy in ("pydantic", "click", "pygit2", "rich", "tomllib"):
+    for heavy in ("pydantic", "click", "pygit2", "rich", "tomllib", "typing"):
         assert heavy not in imported, heavy

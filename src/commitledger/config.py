@@ -10,7 +10,10 @@ is not is worse than a one-line complaint.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, ClassVar
 
 from commitledger.errors import CommitledgerError
 from commitledger.slotted import Slotted
@@ -91,7 +94,7 @@ class Config(Slotted):
         """Flags win over the file; ``None`` means the flag was not given."""
         for key, value in values.items():
             if value is not None:
-                setattr(self, key, _check(key, value))
+                setattr(self, key, _check(key, value, f"--{key.replace('_', '-')}"))
         return self
 
 
@@ -116,18 +119,35 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _CHOICES = {"comment_when": ("always", "ai-only"), "complexity_rank": ("A", "B", "C", "D", "E", "F")}
 
 
-def _check(key: str, value: Any) -> Any:
+# Upper bounds where a larger value cannot be meant and would overflow a date or a count.
+_MAXIMA: dict[str, float] = {"baseline_days": 36_500, "max_file_bytes": 1 << 40}
+
+
+def _check(key: str, value: Any, where: str | None = None) -> Any:
+    """One setting's value, or a one-line error naming it (``where``: the flag it came from)."""
+    name = where or f"[tool.commitledger] {key}"
     expected = _TYPES[key]
     if isinstance(value, bool) and bool not in expected:
-        raise CommitledgerError(f"[tool.commitledger] {key} must be {_type_names(expected)}, not a boolean")
+        raise CommitledgerError(f"{name} must be {_type_names(expected)}, not a boolean")
     if not isinstance(value, expected):
-        raise CommitledgerError(f"[tool.commitledger] {key} must be {_type_names(expected)}")
+        raise CommitledgerError(f"{name} must be {_type_names(expected)}")
     if key in _CHOICES and value not in _CHOICES[key]:
-        raise CommitledgerError(f"[tool.commitledger] {key} must be one of {', '.join(_CHOICES[key])}")
+        raise CommitledgerError(f"{name} must be one of {', '.join(_CHOICES[key])}")
     if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-        raise CommitledgerError(f"[tool.commitledger] {key} must be a list of strings")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-        raise CommitledgerError(f"[tool.commitledger] {key} must not be negative")
+        raise CommitledgerError(f"{name} must be a list of strings")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CommitledgerError(f"{name} must be a finite number")
+        if value < 0:
+            raise CommitledgerError(f"{name} must not be negative")
+        if key in _MAXIMA and value > _MAXIMA[key]:
+            raise CommitledgerError(f"{name} must be at most {_MAXIMA[key]:,.0f}")
+    if key == "fail_on":
+        from commitledger.pr.signals import describe_known, unknown_fail_on
+
+        unknown = unknown_fail_on(value)
+        if unknown:
+            raise CommitledgerError(f"{name} names unknown signal {unknown[0]!r} (known: {describe_known()})")
     if key == "thresholds":
         for language, table in value.items():
             if not isinstance(table, dict):
@@ -139,7 +159,7 @@ def _check(key: str, value: Any) -> Any:
                         f"unknown key '{raw_name}' in [tool.commitledger.thresholds.{language}] "
                         f"(known: {', '.join(_LANGUAGE_KEYS)})"
                     )
-                _check(name, setting)
+                _check(name, setting, f"[tool.commitledger.thresholds.{language}] {raw_name}")
         return {lang: {k.replace("-", "_"): v for k, v in table.items()} for lang, table in value.items()}
     return value
 
@@ -187,7 +207,10 @@ def load_config(root: Path | None) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CommitledgerError(f"cannot read {path.name}: {exc}") from None
-    table = data.get("tool", {}).get("commitledger", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise CommitledgerError("[tool] in pyproject.toml must be a table")
+    table = tool.get("commitledger", {})
     if not isinstance(table, dict):
         raise CommitledgerError("[tool.commitledger] in pyproject.toml must be a table")
     known = set(Config.__slots__)

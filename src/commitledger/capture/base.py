@@ -17,11 +17,17 @@ truncated, replaced or copied.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Literal, Mapping, Protocol
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, ClassVar, Iterable, Literal, Mapping, Protocol
+else:
+    Protocol = object
 
 from commitledger.slotted import Frozen, Slotted
 
-EventKind = Literal["request", "prompt", "tool"]
+if TYPE_CHECKING:  # pragma: no cover
+    EventKind = Literal["request", "prompt", "tool"]
 
 
 class UsageEvent(Slotted):

@@ -22,7 +22,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.folders import folder_filter

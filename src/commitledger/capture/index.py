@@ -27,7 +27,11 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader, valid_event
 

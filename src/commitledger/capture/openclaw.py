@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Iterable
 
 from commitledger.capture.base import Env
 from commitledger.capture.pi import PiReader

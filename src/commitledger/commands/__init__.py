@@ -70,7 +70,10 @@ def run_app(args: list[str]) -> None:
     try:
         code: Any = app.main(args=args, prog_name="commitledger", standalone_mode=False)
     except CommitledgerError as exc:
-        click.echo(f"commitledger: {exc}", err=True)
+        from commitledger.render.text import terminal_text
+
+        # One line, and no control sequence a revision or path name could carry.
+        click.echo(f"commitledger: {terminal_text(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("commitledger: aborted", err=True)
@@ -88,8 +91,10 @@ def run_app(args: list[str]) -> None:
     except Exception as exc:  # a bug: still one line unless asked for the traceback
         if os.environ.get("COMMITLEDGER_DEBUG"):
             raise
+        from commitledger.render.text import terminal_text
+
         click.echo(
-            f"commitledger: internal error ({exc.__class__.__name__}: {exc}); "
+            f"commitledger: internal error ({exc.__class__.__name__}: {terminal_text(exc)}); "
             "set COMMITLEDGER_DEBUG=1 for the traceback and please report it",
             err=True,
         )

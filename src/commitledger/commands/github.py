@@ -10,7 +10,6 @@ a change that came from a pull request. The token comes from ``--token`` or
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,23 +22,10 @@ if TYPE_CHECKING:
 
 
 def _load_result(path: Path) -> PrResult:
-    from pydantic import ValidationError
+    """Validated at the boundary (ledger/models.py): the file may come from a fork's job."""
+    from commitledger.ledger.models import load_pr_result
 
-    from commitledger.ledger.models import PrResult
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommitledgerError(f"cannot read {path}: {exc.__class__.__name__}") from None
-    except ValueError:
-        raise CommitledgerError(f"{path} is not JSON (expected the output of 'commitledger pr --format json')") from None
-    try:
-        return PrResult.model_validate(data)
-    except ValidationError as exc:
-        raise CommitledgerError(
-            f"{path} is not a commitledger.pr/1 result ({exc.error_count()} problems, first at "
-            f"{'.'.join(str(p) for p in exc.errors()[0]['loc']) or 'top level'})"
-        ) from None
+    return load_pr_result(path)
 
 
 _token = click.option(
@@ -58,7 +44,6 @@ _bot = click.option("--bot-login", envvar="COMMITLEDGER_BOT_LOGIN", show_envvar=
 def _configured_comment_when() -> str:
     """``comment_when`` from the checkout's pyproject.toml; "always" outside a repository."""
     from commitledger.config import load_config
-    from commitledger.errors import CommitledgerError
     from commitledger.git.paths import find_repo
 
     try:

@@ -13,6 +13,7 @@ import click
 from commitledger.config import load_config
 from commitledger.errors import CommitledgerError
 from commitledger.git.paths import find_repo
+from commitledger.render.text import terminal_text
 
 
 def window(since: str | None, until: str | None, default_days: int, now: datetime) -> tuple[datetime | None, datetime | None, str]:
@@ -161,7 +162,8 @@ def render_table(data: Any, limit: int) -> None:
         console = Console(width=160)  # piped: full titles rather than an 80-column guess
     s = data.summary
     window_text = f"since {data.since}" + (f" until {data.until}" if data.until else "")
-    head = Table(title=f"{data.branch}: {window_text}", show_header=False, box=None, title_justify="left")
+    # Branch names and titles are the committers' text: rich keeps ESC and C1 controls, so they go first.
+    head = Table(title=terminal_text(f"{data.branch}: {window_text}"), show_header=False, box=None, title_justify="left")
     head.add_column(style="bold")
     head.add_column()
     head.add_row("merged changes", f"{s['merged']} ({s['ai_merged']} AI-assisted)")
@@ -198,6 +200,6 @@ def render_table(data: Any, limit: int) -> None:
             _money(row["cost"]) if row["ai"] else "human",
             "—" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],  # not counted (--lines all counts)
             "" if tests is None else f"{tests[0]}/{tests[0] + tests[1]}",
-            row["title"],
+            terminal_text(row["title"]),
         )
     console.print(table, markup=False, highlight=False)

@@ -22,6 +22,7 @@ def show(rev: str | None, max_count: int, as_json: bool) -> None:
     either, the last commits of HEAD.
     """
     from commitledger.ledger.entries import ledger
+    from commitledger.render.text import terminal_text
 
     paths = find_repo(Path.cwd())
     entries = ledger(paths.worktree, rev, max_count)
@@ -33,7 +34,8 @@ def show(rev: str | None, max_count: int, as_json: bool) -> None:
         return
     for entry in entries:
         marks = f"  [{', '.join(entry.markers)}]" if entry.markers else ""
-        click.echo(f"{entry.sha[:12]}  {entry.subject}{marks}")
+        # The subject is the committer's text: no escape sequence reaches the terminal.
+        click.echo(f"{entry.sha[:12]}  {terminal_text(entry.subject)}{terminal_text(marks)}")
         for line in entry.lines:
             click.echo(f"    {line.format()}")
         if len(entry.lines) > 1:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Mapping
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Mapping
 
 from commitledger.errors import CommitledgerError
 from commitledger.slotted import Frozen

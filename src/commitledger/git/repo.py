@@ -73,6 +73,9 @@ def open_repo(path: Path) -> pygit2.Repository:
     try:
         return pygit2.Repository(found)
     except pygit2.GitError as exc:
+        from commitledger.git.run import require_sha1
+
+        require_sha1(found, "commitledger pr")  # libgit2 says only "unknown object format"
         raise CommitledgerError(f"cannot open the git repository at {found}: {exc}") from None
 
 

@@ -86,12 +86,11 @@ class Inputs:
             if get(name).startswith("-"):  # would read as an option of 'commitledger pr'
                 raise CommitledgerError(f"input {name.lower()} must be a revision, not {get(name)!r}")
         fail_on = _split_list(get("FAIL_ON"))
-        from commitledger.pr.signals.policy import SIGNAL_IDS
+        from commitledger.pr.signals import describe_known, unknown_fail_on
 
-        unknown = sorted({name.lower() for name in fail_on} - set(SIGNAL_IDS) - {"any", "*"})
+        unknown = unknown_fail_on(fail_on)
         if unknown:
-            raise CommitledgerError(
-                f"input fail-on names unknown signal {unknown[0]!r} (known: {', '.join(SIGNAL_IDS)}, any)")
+            raise CommitledgerError(f"input fail-on names unknown signal {unknown[0]!r} (known: {describe_known()})")
         return cls(
             token=env.get("INPUT_GITHUB_TOKEN", "").strip() or env.get("GITHUB_TOKEN", "").strip(),
             junit=_split_list(get("JUNIT")),
@@ -219,16 +218,10 @@ def _repo(env: Mapping[str, str]) -> str:
 
 
 def load_result(path: Path) -> Any:
-    from pydantic import ValidationError
+    """The result file, validated (ledger/models.py): in workflow_run it comes from a fork's job."""
+    from commitledger.ledger.models import load_pr_result
 
-    from commitledger.ledger.models import PrResult
-
-    try:
-        return PrResult.model_validate_json(path.read_bytes())
-    except OSError:
-        raise CommitledgerError(f"cannot read the result file {path}") from None
-    except ValidationError as exc:
-        raise CommitledgerError(f"{path} is not a commitledger.pr/1 result ({exc.error_count()} problems)") from None
+    return load_pr_result(path)
 
 
 def compute(runner: Runner, inputs: Inputs, base: str, head: str, out: Path) -> Path:
@@ -295,10 +288,10 @@ def outputs_of(result: Any) -> dict[str, str]:
 def policy_failures(result: Any, inputs: Inputs) -> list[str]:
     """The circuit breaker: signals named in ``fail-on``, and AI cost above ``max-cost-usd``."""
     problems: list[str] = []
-    wanted = {name.lower() for name in inputs.fail_on}
-    for signal in result.signals:
-        if signal.id.lower() in wanted or ({"*", "any"} & wanted and signal.severity != "info"):
-            problems.append(f"signal {signal.id}: {signal.message}")
+    from commitledger.pr.signals.policy import failing_signals
+
+    for signal in failing_signals(result.signals, inputs.fail_on):
+        problems.append(f"signal {signal.id}: {signal.message}")
     cost = outputs_of(result)["cost-usd"]
     if inputs.max_cost_usd is not None and cost and float(cost) > inputs.max_cost_usd:
         problems.append(f"AI cost ${float(cost):,.2f} is above max-cost-usd ${inputs.max_cost_usd:,.2f}")

@@ -13,17 +13,28 @@ Server (``https://HOST/api/v3``).
 
 The sticky-comment logic that uses it (which comment is ours, which head is
 newer, create / update / leave) is in ``github.comment``.
+
+A hostile or broken server cannot hold a job or fill its memory: the
+connect and read timeouts apply to each socket operation, so on top of them
+every request has a total deadline (a server that sends one byte every few
+seconds is cut off when it passes), and an answer's body is read in chunks
+up to ``MAX_BODY_BYTES`` (an endless body is one line of error, not a
+MemoryError). Redirects are followed by hand, on the API's own host only,
+and their bodies are never read.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import re
+import socket
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
@@ -39,6 +50,13 @@ MAX_COMMENT_CHARS = 65536
 MARKER_PREFIX = "<!-- commitledger:v1"
 USER_AGENT = "commitledger"
 MAX_PAGES = 200  # 20,000 comments: far beyond any real pull request
+# A page of 100 comments of at most 65,536 characters each, with GitHub's metadata, is a
+# few MB (more only when every character is escaped); nothing we ask for is larger.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_DEADLINE = 60.0  # seconds of network time one request may take, retries included
+DEADLINE_ENV = "COMMITLEDGER_HTTP_DEADLINE"
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class GitHubError(CommitledgerError):
@@ -96,6 +114,41 @@ class PullRequest:
     base_ref: str
 
 
+class _Cutoff(Exception):
+    """The transport gave up on an answer: too slow in total, or too large."""
+
+
+@dataclass
+class Answer:
+    """A complete, size-checked HTTP answer (the parts of ``requests.Response`` the endpoints use)."""
+
+    status_code: int
+    headers: Any  # requests' case-insensitive dict
+    links: dict[str, dict[str, str]] = field(default_factory=dict)
+    content: bytes = b""
+    url: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _deadline_from_env(env: dict[str, str] | os._Environ[str]) -> float:
+    raw = env.get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (0 < value < 86_400):
+        raise CommitledgerError(f"{DEADLINE_ENV} must be a number of seconds, not {raw[:40]!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class MergedPull:
     """A pull request as the list endpoints show it: enough to find what it merged and where."""
@@ -145,6 +198,8 @@ class GitHubClient:
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         if not token:
             raise CommitledgerError("no GitHub token: pass --token or set GITHUB_TOKEN")
@@ -157,6 +212,8 @@ class GitHubClient:
         self._origin = (parts.scheme, parts.netloc.lower())
         self.timeout = timeout
         self.retry = retry or RetryPolicy.from_env()
+        self.deadline = deadline if deadline is not None else _deadline_from_env(os.environ)
+        self.max_body_bytes = max_body_bytes
         self._sleep = sleep
         self._session = session or requests.Session()
         self._session.headers.update(
@@ -183,7 +240,7 @@ class GitHubClient:
         parts = urlsplit(url)
         return (parts.scheme, parts.netloc.lower()) == self._origin
 
-    def _rate_limit_wait(self, resp: requests.Response, now: float) -> float | None:
+    def _rate_limit_wait(self, resp: Answer, now: float) -> float | None:
         """Seconds GitHub asks us to wait, or None when the answer is not a rate limit."""
         headers = resp.headers
         retry_after = headers.get("Retry-After")
@@ -209,29 +266,99 @@ class GitHubClient:
             return 60.0
         return None
 
-    def request(self, method: str, path_or_url: str, *, what: str, json_body: Any = None) -> requests.Response:
-        """One API call, retried on rate limits, 5xx and (for reads) network errors."""
+    def _fetch(self, method: str, url: str, json_body: Any, budget: float) -> Answer:
+        """One attempt, redirects included, complete within ``budget`` seconds or ``_Cutoff``.
+
+        The exchange runs in a worker thread so that the caller gets control
+        back at the deadline whatever the server does (a dripped status line
+        as much as a dripped body); the worker's socket is shut down then, so
+        it stops too.
+        """
+        box: dict[str, Any] = {}
+        done = threading.Event()
+        cancelled = threading.Event()
+        connect, read = self.timeout
+
+        def work() -> None:
+            try:
+                box["answer"] = self._exchange(method, url, json_body, (min(connect, budget), min(read, budget)),
+                                               box, cancelled)
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="commitledger-http", daemon=True)
+        worker.start()
+        if not done.wait(budget):
+            cancelled.set()
+            _shut(box.get("response"))
+            raise _Cutoff(f"no complete answer within {self.deadline:g}s")
+        if "error" in box:
+            raise box["error"]
+        return box["answer"]
+
+    def _exchange(self, method: str, url: str, json_body: Any, timeout: tuple[float, float], box: dict[str, Any],
+                  cancelled: threading.Event) -> Answer:
+        for _hop in range(MAX_REDIRECTS + 1):
+            resp = self._session.request(
+                method,
+                url,
+                json=json_body,
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,  # followed below: same host only, bodies unread
+            )
+            box["response"] = resp
+            try:
+                if resp.status_code in _REDIRECTS and method.upper() == "GET" and resp.headers.get("Location"):
+                    # A renamed repository answers reads with a redirect; writes never follow one.
+                    target = urljoin(url, resp.headers["Location"])
+                    if not self._same_origin(target):
+                        raise _Cutoff(f"redirected to another host ({urlsplit(target).netloc})")
+                    url = target
+                    continue
+                declared = resp.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    raise _Cutoff(f"an answer of {int(declared):,} bytes, over the {self.max_body_bytes:,}-byte cap")
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_content(chunk_size=65536):
+                    if cancelled.is_set():
+                        raise _Cutoff("cancelled")
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise _Cutoff(f"an answer over the {self.max_body_bytes:,}-byte cap")
+                    chunks.append(chunk)
+                return Answer(resp.status_code, resp.headers, resp.links, b"".join(chunks), resp.url)
+            finally:
+                resp.close()
+        raise _Cutoff(f"more than {MAX_REDIRECTS} redirects")
+
+    def request(self, method: str, path_or_url: str, *, what: str, json_body: Any = None) -> Answer:
+        """One API call, retried on rate limits, 5xx and (for reads) network errors.
+
+        ``self.deadline`` bounds the network time of the whole call, retries
+        included (waits asked for by a rate limit are bounded by the retry
+        policy instead); an answer cut off for time or size is not retried.
+        """
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else self._url(path_or_url)
         if not self._same_origin(url):
             raise self._error(f"refusing to send the token to another host while {what} ({urlsplit(url).netloc})")
         policy = self.retry
         waited = 0.0  # nominal seconds, before scaling
-        idempotent = method.upper() in ("GET", "HEAD", "PATCH")
+        budget = self.deadline
+        idempotent = method.upper() in ("GET", "HEAD", "PATCH", "DELETE")
         last_problem = ""
         last_status = 0
         for attempt in range(1, policy.attempts + 1):
             backoff = min(policy.base_delay * 2 ** (attempt - 1), policy.max_delay)
+            started = time.monotonic()
             try:
-                resp = self._session.request(
-                    method,
-                    url,
-                    json=json_body,
-                    headers={"Authorization": f"Bearer {self._token}"},
-                    timeout=self.timeout,
-                    # A renamed repository answers reads with a redirect; requests drops the
-                    # Authorization header if it leads to another host. Writes never follow one.
-                    allow_redirects=method.upper() == "GET",
-                )
+                resp = self._fetch(method, url, json_body, budget)
+            except _Cutoff as exc:
+                raise self._error(f"GitHub's answer was cut off while {what} ({exc})") from None
             except requests.Timeout:
                 last_problem, last_status = f"no answer within {self.timeout[1]:g}s", 0
                 if not idempotent:  # the write may have happened: retrying could post twice
@@ -253,6 +380,10 @@ class GitHubClient:
                     last_problem, delay = f"HTTP {status}", backoff
                 else:
                     raise self._refusal(resp, what)
+            budget -= time.monotonic() - started
+            if budget <= 0:
+                raise self._error(f"GitHub gave no usable answer within {self.deadline:g}s while {what} "
+                                  f"({last_problem})", last_status)
             if attempt == policy.attempts:
                 break
             if waited + delay > policy.max_total_wait:
@@ -266,7 +397,7 @@ class GitHubClient:
         raise self._error(f"GitHub kept failing while {what} ({last_problem}) after {policy.attempts} attempts",
                           last_status)
 
-    def _refusal(self, resp: requests.Response, what: str) -> GitHubError:
+    def _refusal(self, resp: Answer, what: str) -> GitHubError:
         status = resp.status_code
         message = ""
         try:
@@ -291,7 +422,7 @@ class GitHubClient:
             return self._error(f"GitHub redirected while {what} (HTTP {status}); check GITHUB_API_URL", status)
         return self._error(f"GitHub answered HTTP {status} while {what}{detail}", status)
 
-    def _json(self, resp: requests.Response, what: str) -> Any:
+    def _json(self, resp: Answer, what: str) -> Any:
         try:
             return resp.json()
         except ValueError:
@@ -312,7 +443,7 @@ class GitHubClient:
             updated_at=str(data.get("updated_at") or ""),
         )
 
-    def _comment_of(self, resp: requests.Response, what: str) -> Comment:
+    def _comment_of(self, resp: Answer, what: str) -> Comment:
         data = self._json(resp, what)
         try:
             return self._comment(data)
@@ -353,6 +484,17 @@ class GitHubClient:
                             json_body={"body": body})
         return self._comment_of(resp, what)
 
+    def delete_comment(self, repo: str, comment_id: int) -> bool:
+        """Delete one comment; False when it was already gone (a concurrent run deleted it)."""
+        what = f"deleting comment {comment_id} in {repo}"
+        try:
+            self.request("DELETE", f"repos/{repo}/issues/comments/{comment_id}", what=what)
+        except GitHubError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
     def get_pull(self, repo: str, pr: int) -> PullRequest:
         what = f"reading pull request {repo}#{pr}"
         data = self._json(self.request("GET", f"repos/{repo}/pulls/{pr}", what=what), what)
@@ -383,7 +525,6 @@ class GitHubClient:
         data = self._json(resp, "asking GitHub who the token belongs to")
         login = data.get("login") if isinstance(data, dict) else None
         return str(login) if login else None
-
 
     # --- after the merge (github.postmerge, github.backfill) ---
 
@@ -482,6 +623,18 @@ class GitHubClient:
                 break
             url = resp.links.get("next", {}).get("url")
         return out
+
+
+def _shut(response: Any) -> None:
+    """Wake a worker blocked on this response's socket (closing alone does not interrupt a read)."""
+    connection = getattr(getattr(response, "raw", None), "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def resolve_bot_login(client: GitHubClient, configured: str | None) -> str:

@@ -155,6 +155,44 @@ def publish(client: GitHubClient, repo: str, pr: int, body: str, *, mode: str, t
     return Outcome("created", created.id, created.html_url)
 
 
+def collapse_duplicates(
+    client: GitHubClient,
+    repo: str,
+    pr: int,
+    body: str,
+    created: Comment,
+    login: str,
+    parse_marker: ParseMarker,
+    is_newer: Any,
+) -> Outcome:
+    """After creating our comment, make sure it is the only one: concurrent runs may have created theirs.
+
+    Two runs that both listed before either created would each add a
+    comment. So every run that created one lists again; if more than one
+    comment of ours is there, all runs agree to keep the oldest (lowest
+    id: GitHub's ids only grow), this run writes its body into it unless it
+    describes a newer head (``is_newer(marker)``), and the others are
+    deleted (one already deleted by another run is fine). Only ``update``
+    mode gets here: it creates only when no comment of ours existed, so
+    every comment of ours in the second listing came from this race.
+    """
+    ours = find_ours(client.list_comments(repo, pr), login, parse_marker)
+    if len(ours) <= 1:
+        return Outcome("created", created.id, created.html_url)
+    keep = min(ours, key=lambda o: o.comment.id)
+    for other in ours:
+        if other.comment.id != keep.comment.id:
+            client.delete_comment(repo, other.comment.id)
+    if is_newer(keep.marker):
+        return Outcome("newer-exists", keep.comment.id, keep.comment.html_url)
+    if keep.comment.id == created.id:
+        return Outcome("created", created.id, created.html_url)
+    if comparable(keep.comment.body) == comparable(body):
+        return Outcome("unchanged", keep.comment.id, keep.comment.html_url)
+    updated = client.update_comment(repo, keep.comment.id, body)
+    return Outcome("updated", updated.id, updated.html_url)
+
+
 # --- posting a result: the flow behind `commitledger github post` and the action ---
 
 
@@ -228,7 +266,15 @@ def post_result(
     if the_plan.previous is not None and not the_plan.newer_exists:
         result = apply_previous(result, the_plan.previous.marker)
     body = render_comment(result, max_chars=MAX_COMMENT_CHARS)
-    return Posted(publish(client, repo, pr, body, mode=mode, the_plan=the_plan), body, result)
+    outcome = publish(client, repo, pr, body, mode=mode, the_plan=the_plan)
+    if outcome.action == "created" and mode == "update" and outcome.comment_id is not None:
+        created = Comment(id=outcome.comment_id, body=body, login=login, html_url=outcome.url)
+        outcome = collapse_duplicates(
+            client, repo, pr, body, created, login, parse_marker,
+            lambda marker: head_is_newer(repo_path, marker.head, result.head, getattr(marker, "valid_at", None),
+                                         getattr(result, "generated_at", None)),
+        )
+    return Posted(outcome, body, result)
 
 
 # --- the "Reverted" line a later push adds to a merged PR's comment ---

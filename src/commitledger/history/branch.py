@@ -26,6 +26,7 @@ Definitions (README, DESIGN.md):
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from commitledger.config import DEFAULT_TEST_PATTERNS
 from commitledger.errors import CommitledgerError
 from commitledger.history.cache import Chain, HistoryCache, Segment, facts_version, segments_of
 from commitledger.history.reverts import RevertState, final_states, locate, resolve_reverts
+from commitledger.git.run import require_sha1
 from commitledger.git.run import run as run_git
 from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
@@ -62,7 +64,10 @@ def parse_when(text: str, now: datetime, *, end_of_day: bool = False) -> datetim
     value = text.strip().lower()
     match = _RELATIVE.match(value)
     if match:
-        return now - timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+        try:
+            return now - timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+        except OverflowError:  # 99999y: before year 1, which no date can hold
+            raise CommitledgerError(f"'{text}' reaches back before the year 1: use a shorter span") from None
     try:
         if len(value) == 10:
             day = datetime.strptime(value, "%Y-%m-%d").date()
@@ -272,8 +277,8 @@ def _abandoned(notes: dict[str, dict[str, Any]], chain: Chain, located: dict[str
             pr = entry.get("pr")
             out.append(Abandoned(
                 pr=pr if isinstance(pr, int) and not isinstance(pr, bool) else None, commit=commit, time=when,
-                cost_usd=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-                tokens=int(tokens) if isinstance(tokens, int) and not isinstance(tokens, bool) else 0,
+                cost_usd=_amount(cost),
+                tokens=int(tokens) if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens >= 0 else 0,
             ))
     return out
 
@@ -472,6 +477,7 @@ def load_history(
     """
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
+    require_sha1(paths.worktree, "commitledger history")  # the cache packs ids as 20 bytes
     name = branch or current_branch(paths.worktree)
     tip = resolve_tip(paths.worktree, name, current=branch is None)
     since_ts = int(since.timestamp()) if since is not None else None
@@ -510,6 +516,14 @@ def load_history(
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _amount(value: Any) -> float | None:
+    """A cost from a note: anyone who can push the notes ref wrote it, so NaN, infinity or a negative is unknown."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def _tests(value: Any, model: Any) -> Any:

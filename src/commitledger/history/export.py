@@ -265,8 +265,10 @@ def _cell(value: Any) -> Any:
         return int(value)
     if isinstance(value, list):
         value = ";".join(value)
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
+    if isinstance(value, str):
+        from commitledger.render.text import csv_cell
+
+        return csv_cell(value)
     return value
 
 

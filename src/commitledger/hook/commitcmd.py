@@ -13,7 +13,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Mapping
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Mapping
 
 from commitledger.git.paths import RepoPaths
 

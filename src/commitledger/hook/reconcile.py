@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 from commitledger.git import lite as gitlite
 from commitledger.git.paths import RepoPaths

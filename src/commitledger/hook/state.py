@@ -20,7 +20,10 @@ import json
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
 
 from commitledger.errors import CommitledgerError
 

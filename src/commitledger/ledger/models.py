@@ -9,29 +9,73 @@ here at the edge.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_serializer
 
 from commitledger.ledger.usage import Usage
+from commitledger.pr.signals import FILE_STATUSES, MI_RANKS, SIGNAL_IDS
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No NaN or infinity anywhere: JSON parsers accept ``NaN`` and ``1e400``, no figure means them.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+# --- the vocabulary of a result: a result file may come from a fork's job, so every
+# value that reaches the comment unquoted (shas in the marker, ranks, ids, statuses)
+# is checked against what ``commitledger pr`` can produce. Free text (subjects, paths,
+# messages) is escaped by the renderer instead.
+
+# A full object id: SHA-1 (40 hex digits) or SHA-256 (64).
+Sha = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+# A sha a commit message names ("This reverts commit abc1234"), possibly abbreviated.
+ShortSha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{4,64}$")]
+# A commit key (pr/signals/usage.py commit_key): hex, as the marker's digest requires.
+CommitKey = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8,64}$")]
+Count = Annotated[int, Field(ge=0)]
+Dollars = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{2,20}(?:Z|[+-][0-9]{2}:?[0-9]{2})?$")
+
+
+def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {what} (known: {', '.join(allowed)})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _time(value: str) -> str:
+    if not _TIME.match(value):
+        raise ValueError("not an ISO 8601 UTC time")
+    return value
+
+
+SignalId = Annotated[str, _one_of(SIGNAL_IDS, "signal id")]
+FileStatus = Annotated[str, _one_of(FILE_STATUSES, "file status")]
+MiRank = Annotated[str, _one_of(MI_RANKS, "maintainability rank")]
+Timestamp = Annotated[str, AfterValidator(_time)]
 
 
 class UsageModel(Contract):
-    input: int | None = None
-    output: int | None = None
-    cache_read: int | None = None
-    cache_write: int | None = None
-    cost_usd: float | None = None
-    sessions: int | None = None
-    prompts: int | None = None
-    requests: int | None = None
-    tool_calls: int | None = None
+    input: Count | None = None
+    output: Count | None = None
+    cache_read: Count | None = None
+    cache_write: Count | None = None
+    cost_usd: Dollars | None = None
+    sessions: Count | None = None
+    prompts: Count | None = None
+    requests: Count | None = None
+    tool_calls: Count | None = None
     # Lines in this sum that had tokens but no cost_usd in their trailer, priced from their tokens since.
-    priced_later: int | None = None
+    priced_later: Count | None = None
 
     @model_serializer(mode="wrap")
     def _without_unset_priced_later(self, handler: Any) -> Any:
@@ -70,24 +114,24 @@ class UsageReport(Contract):
 
 
 class Lines(Contract):
-    added: int
-    deleted: int
-    source_added: int = 0
-    source_deleted: int = 0
-    test_added: int = 0
-    test_deleted: int = 0
-    docs_added: int = 0
-    docs_deleted: int = 0
-    binary_files: int = 0
+    added: Count
+    deleted: Count
+    source_added: Count = 0
+    source_deleted: Count = 0
+    test_added: Count = 0
+    test_deleted: Count = 0
+    docs_added: Count = 0
+    docs_deleted: Count = 0
+    binary_files: Count = 0
 
 
 class Tests(Contract):
-    passed: int
-    failed: int
-    errors: int
-    skipped: int
+    passed: Count
+    failed: Count
+    errors: Count
+    skipped: Count
     failures: list[str] = Field(default_factory=list)  # test ids, first few
-    files: int = 0
+    files: Count = 0
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -95,19 +139,19 @@ class FileMaintainability(Contract):
     path: str
     mi_before: float | None
     mi_after: float | None
-    cc_before: int | None
-    cc_after: int | None
-    status: str  # "ok", "flagged", "added", "deleted", "unscored"
+    cc_before: Count | None
+    cc_after: Count | None
+    status: FileStatus
     reason: str | None = None
     worst_function: str | None = None
-    worst_cc_before: int | None = None
-    worst_cc_after: int | None = None
-    rank_before: str | None = None
-    rank_after: str | None = None
+    worst_cc_before: Count | None = None
+    worst_cc_after: Count | None = None
+    rank_before: MiRank | None = None
+    rank_after: MiRank | None = None
     language: str | None = None  # "python", "typescript", "go", ... (pr/engines/languages.py)
     engine: str | None = None  # "radon", "bca", "lizard"; None when no engine measures the language
     worst_cognitive_function: str | None = None  # at head: the function hardest to follow, by cognitive complexity
-    worst_cognitive_after: int | None = None
+    worst_cognitive_after: Count | None = None
 
 
 class Maintainability(Contract):
@@ -115,46 +159,48 @@ class Maintainability(Contract):
 
 
 class Revert(Contract):
-    commit: str
-    reverts: str
-    ai_cost_usd: float | None = None
+    commit: Sha
+    reverts: ShortSha
+    ai_cost_usd: Dollars | None = None
 
 
 class Signal(Contract):
-    id: str
+    id: SignalId
     severity: Literal["info", "warning", "error"]
     message: str
 
 
 class CommitSummary(Contract):
-    commit: str
+    commit: Sha
     subject: str
     author_time: int
     ai: bool
     agents: list[str] = Field(default_factory=list)
     usage: UsageModel | None = None
     tests_touched: bool = False
-    key: str | None = None  # identity of the work across rebases (render/marker.py)
+    key: CommitKey | None = None  # identity of the work across rebases (render/marker.py)
     markers: list[str] = Field(default_factory=list)
 
 
 class Baseline(Contract):
-    days: int
-    ai_changes: int
-    median_ai_cost_usd: float | None
-    cost_per_merged_change: float | None
-    median_cost_per_line: float | None = None
-    revert_rate_ai: float | None
-    revert_rate_other: float | None
+    days: Count
+    ai_changes: Count
+    median_ai_cost_usd: Dollars | None
+    cost_per_merged_change: Dollars | None
+    median_cost_per_line: Dollars | None = None
+    revert_rate_ai: Fraction | None
+    revert_rate_other: Fraction | None
 
 
 class PrResult(Contract):
+    """``commitledger pr --format json``; validated again when ``github post`` loads it."""
+
     schema_: Literal["commitledger.pr/1"] = Field("commitledger.pr/1", alias="schema")
-    base: str
-    head: str
-    merge_base: str | None = None
-    commits: int
-    ai_commits: int
+    base: Sha
+    head: Sha
+    merge_base: Sha | None = None
+    commits: Count
+    ai_commits: Count
     usage: UsageModel
     by_model: list[ModelUsage]
     lines: Lines
@@ -165,11 +211,11 @@ class PrResult(Contract):
     baseline: Baseline | None
     commit_list: list[CommitSummary] = Field(default_factory=list)
     discarded: UsageModel | None = None
-    discarded_commits: int = 0
+    discarded_commits: Count = 0
     # Work counted by an earlier run for this PR and gone from the branch since,
     # carried from comment to comment (commit key -> usage).
-    discarded_work: dict[str, UsageModel] = Field(default_factory=dict)
-    generated_at: str | None = None  # UTC ISO time the figures were computed (the marker's valid-at)
+    discarded_work: dict[CommitKey, UsageModel] = Field(default_factory=dict)
+    generated_at: Timestamp | None = None  # UTC ISO time the figures were computed (the marker's valid-at)
     warnings: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -226,3 +272,50 @@ class HistoryResult(Contract):
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True)
+
+
+# --- loading a result file: the trust boundary of ``github post`` and the Action ---
+
+# A result with thousands of commits and files is a few MB; anything far larger is not ours.
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+_LOC_PART = re.compile(r"^[A-Za-z0-9_\[\]]{1,40}$")
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A validation error's location, without echoing attacker-chosen keys."""
+    parts = [str(p) if isinstance(p, int) or _LOC_PART.match(str(p)) else "…" for p in loc]
+    return ".".join(parts) or "top level"
+
+
+def load_pr_result(path: Path) -> PrResult:
+    """Read and validate a ``commitledger.pr/1`` file, or fail with one line.
+
+    In the fork-safe flow the file was produced by a fork's job: every sha,
+    rank, signal id, status and number is checked here before anything is
+    rendered or posted with the write token.
+    """
+    from pydantic import ValidationError
+
+    from commitledger.errors import CommitledgerError
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise CommitledgerError(f"the result file {path} is not a regular file")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_RESULT_BYTES + 1)
+    except OSError as exc:
+        raise CommitledgerError(f"cannot read the result file {path}: {exc.strerror or exc.__class__.__name__}") from None
+    if len(raw) > MAX_RESULT_BYTES:
+        raise CommitledgerError(f"the result file {path} is over {MAX_RESULT_BYTES // (1024 * 1024)} MB: not a commitledger result")
+    try:
+        return PrResult.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first.get("type") == "json_invalid":
+            raise CommitledgerError(
+                f"{path} is not JSON (expected the output of 'commitledger pr --format json')") from None
+        message = " ".join(str(first.get("msg", "")).split())[:160]
+        raise CommitledgerError(
+            f"{path} is not a valid commitledger.pr/1 result ({exc.error_count()} problems, first at "
+            f"{_where(tuple(first.get('loc', ())))}: {message})"
+        ) from None

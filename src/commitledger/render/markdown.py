@@ -2,10 +2,14 @@
 
 Every string in a ``PrResult`` that came from git or a JUnit file (commit
 subjects, paths, function and test names) is attacker-controlled in a
-public repository: the template shows it through ``code`` (a code span,
-backticks replaced, pipes escaped for tables) or ``text`` (Markdown and
-HTML escaped, ``@`` and URL schemes broken up), so no HTML, mention, link
-or image can be injected into a comment a bot posts with write access.
+public repository, and in the fork-safe flow the whole result file is: the
+template shows a string through ``code`` (a code span, backticks replaced,
+pipes escaped for tables) or ``text`` (Markdown and HTML escaped, ``@`` and
+URL schemes broken up), so no HTML, mention, link or image can be injected
+into a comment a bot posts with write access. What a template prints
+without one of those filters is escaped anyway (``_finalize``): only the
+filters' own output and the validated marker are marked ``Safe``; any other
+string, whatever its origin, goes through ``text``.
 
 GitHub refuses comments over 65,536 characters; the comment is rendered
 again with fewer detail rows until it fits, so the headline, table and
@@ -18,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 from radon.complexity import cc_rank
@@ -31,7 +35,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 SUMMARY_LIMIT = 1_000_000  # GitHub's job summary takes up to 1 MiB per step
 ZWSP = "\u200b"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 # Inline markup anywhere, ``$`` included (GitHub renders ``$...$`` as math).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|~!$])")
 # Block markup only bites at the start of a line (a list item, a heading, a quote).
@@ -39,6 +43,12 @@ _LEADING = re.compile(r"^(\d*)([-+=.)])")
 _SCHEME = re.compile(r"(?i)\b(https?|ftp|javascript|data|vbscript|mailto|file)\s*:")
 _WWW = re.compile(r"(?i)\bwww\.")
 _ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+class Safe(str):
+    """Text already made inert by a filter below (or the validated marker): printed as is."""
+
+    __slots__ = ()
 
 
 def _clean(value: object, limit: int | None = None) -> str:
@@ -121,29 +131,59 @@ def ratio(value: float) -> str:
     return f"{value:.1f}×"
 
 
+def _safe(fn: Callable[..., object]) -> Callable[..., Safe]:
+    """A filter whose output is final: ``_finalize`` must not escape it a second time."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Safe:
+        return Safe(fn(*args, **kwargs))
+
+    return wrapped
+
+
+def _finalize(value: object) -> object:
+    """Every ``{{ ... }}`` ends here: anything not made safe by a filter is escaped as text.
+
+    A template change that prints a field raw (``{{ f.status }}``) therefore
+    shows its characters, never its markup, whoever wrote the result file.
+    """
+    if isinstance(value, Safe):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(value)
+    return escape_text("" if value is None else value)
+
+
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("commitledger.render", "templates"),
-        autoescape=False,  # Markdown, not HTML: escaping is explicit, per value, by the filters below
+        autoescape=False,  # Markdown, not HTML: the filters escape for Markdown, ``_finalize`` catches the rest
+        finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(
-        code=code_span,
-        text=escape_text,
-        num=human_number,
-        money=lambda value: money(value).replace("$", "\\$"),
-        plural=plural,
-        pct=percent,
-        mi=mi_text,
-        delta=delta,
-        ratio=ratio,
-        icon=lambda severity: _ICONS.get(severity, "🔵"),
-        cc_rank=lambda cc: cc_rank(cc) if cc is not None else "—",
-        language=language_label,
+        {
+            name: _safe(fn)
+            for name, fn in {
+                "code": code_span,
+                "text": escape_text,
+                "num": human_number,
+                "money": lambda value: money(value).replace("$", "\\$"),
+                "plural": plural,
+                "pct": percent,
+                "mi": mi_text,
+                "delta": delta,
+                "ratio": ratio,
+                "icon": lambda severity: _ICONS.get(severity, "🔵"),
+                "cc_rank": lambda cc: cc_rank(cc) if cc is not None else "—",
+                "language": language_label,
+            }.items()
+        }
     )
     return env
 
@@ -257,7 +297,7 @@ def _files_worst_first(result: PrResult) -> list[Any]:
 
 def _render(result: PrResult, *, with_marker: bool, max_chars: int) -> str:
     template = _environment().get_template("comment.md.j2")
-    marker = format_marker(result) if with_marker else ""
+    marker = Safe(format_marker(result)) if with_marker else Safe("")
     text = ""
     for limits in _TRIM_STEPS:
         text = template.render(v=build_view(result, limits), marker=marker)

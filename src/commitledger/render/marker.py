@@ -28,12 +28,14 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
+from commitledger.errors import CommitledgerError
 from commitledger.ledger.models import PrResult, UsageModel
 from commitledger.ledger.usage import COUNT_FIELDS, Usage, sum_usage
 
 MARKER_PREFIX = "<!-- commitledger:v1"
 _MARKER = re.compile(r"<!--[ \t]*commitledger:v1\b(?P<body>[^>]*?)-->")
-_KEY = re.compile(r"^[0-9a-f]{8,40}$")
+_KEY = re.compile(r"^[0-9a-f]{8,64}$")
+_FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _SHA = re.compile(r"^[0-9a-f]{4,64}$")
 _TIME = re.compile(r"^[0-9T:.+\-Z]{1,40}$")
 _DIGEST = re.compile(r"^[A-Za-z0-9+/=]*$")
@@ -59,9 +61,10 @@ def _fmt_number(value: int | float | None) -> str:
 
 
 def encode_digest(current: dict[str, Usage], discarded: dict[str, Usage]) -> str:
+    """Only hex keys are written: a key holding ``,`` or ``;`` would forge entries of its own."""
     rows: list[str] = []
     for kind, entries in (("c", current), ("d", discarded)):
-        for key in sorted(entries):
+        for key in sorted(k for k in entries if _KEY.match(k)):
             usage = entries[key]
             values = [_fmt_number(getattr(usage, name)) for name in COUNT_FIELDS]
             values.append(_fmt_number(usage.cost_usd))
@@ -104,7 +107,14 @@ def current_entries(result: PrResult) -> dict[str, Usage]:
 
 
 def format_marker(result: PrResult) -> str:
-    """The first line of the comment."""
+    """The first line of the comment.
+
+    The head is checked here as well as when the result is loaded: a copy
+    made with ``model_copy`` is not validated again, and a head such as
+    ``abc --> <img ...>`` would close the hidden comment and publish the rest.
+    """
+    if not isinstance(result.head, str) or not _FULL_SHA.match(result.head):
+        raise CommitledgerError("the result's head is not a full hex object id: no marker is written for it")
     discarded = {key: usage.to_usage() for key, usage in result.discarded_work.items()}
     digest = encode_digest(current_entries(result), discarded)
     valid_at = f" valid-at={result.generated_at}" if result.generated_at and _TIME.match(result.generated_at) else ""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from commitledger.ledger.models import Signal
 from commitledger.pr.signals.maintainability import FileScore, changed_functions, function_label
 
 SIGNAL_ID = "cognitive"

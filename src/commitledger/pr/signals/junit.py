@@ -6,6 +6,9 @@ handed to junitparser. Counts come from the ``<testcase>`` elements
 themselves, not from the suites' ``tests=``/``failures=`` attributes, which
 some reporters leave out or get wrong. A file that cannot be read is a
 warning; no file at all means "not reported" (``None``), never zero.
+Real reports nest suites a few levels deep; a file nested deeper than
+``MAX_DEPTH`` is refused before junitparser walks it (its walk recurses,
+and thousands of nested suites would end the run with a RecursionError).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as safe_et
@@ -24,6 +28,23 @@ from commitledger.ledger.models import Tests
 
 MAX_FAILURES_LISTED = 10
 MAX_JUNIT_BYTES = 200 * 1024 * 1024
+MAX_DEPTH = 100  # elements deep; go-junit-report, Jest and Surefire stay under 10
+
+
+class _TooDeep(ValueError):
+    pass
+
+
+def _parse_shallow(source: str) -> Any:
+    """defusedxml's parse (expat builds the tree without recursing), then an iterative depth check."""
+    tree = safe_et.parse(source)
+    stack = [(tree.getroot(), 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _TooDeep(f"elements nested more than {MAX_DEPTH} deep")
+        stack.extend((child, depth + 1) for child in element)
+    return tree
 
 
 @dataclass(slots=True)
@@ -76,7 +97,15 @@ def read_file(path: Path, counts: Counts) -> None:
     try:
         if path.stat().st_size > MAX_JUNIT_BYTES:
             raise ValueError(f"larger than {MAX_JUNIT_BYTES // (1024 * 1024)} MB")
-        xml = JUnitXml.fromfile(str(path), parse_func=safe_et.parse)
+        xml = JUnitXml.fromfile(str(path), parse_func=_parse_shallow)
+        # A suite iterates its own cases and those of nested suites (go-junit-report, some Jest setups).
+        for suite in xml:
+            for case in suite:
+                counts.add_case(case)
+    except _TooDeep as exc:
+        raise ValueError(str(exc)) from None
+    except RecursionError:  # belt and braces: the depth check should have refused it
+        raise ValueError("suites nested too deeply") from None
     except DefusedXmlException as exc:
         raise ValueError(f"refused unsafe XML ({exc.__class__.__name__})") from None
     except ParseError as exc:
@@ -85,10 +114,6 @@ def read_file(path: Path, counts: Counts) -> None:
         raise ValueError(f"not JUnit XML ({exc})") from None
     except OSError as exc:
         raise ValueError(f"cannot read ({exc.strerror or exc})") from None
-    # A suite iterates its own cases and those of nested suites (go-junit-report, some Jest setups).
-    for suite in xml:
-        for case in suite:
-            counts.add_case(case)
 
 
 def read_junit(patterns: list[str] | tuple[str, ...], cwd: Path) -> tuple[Tests | None, list[str]]:

@@ -23,10 +23,8 @@ from commitledger.ledger.models import Baseline, Lines, Signal, Tests
 from commitledger.pr.signals.cognitive import DEFAULT_MAX as COGNITIVE_MAX, cognitive_signals
 from commitledger.pr.signals.maintainability import FileScore, changed_functions, function_label
 from commitledger.ledger.usage import Usage
+from commitledger.pr.signals import FAIL_ON_ANY, SIGNAL_IDS  # noqa: F401 (SIGNAL_IDS: re-exported)
 
-SIGNAL_IDS: tuple[str, ...] = (
-    "tests-failed", "maintainability", "complexity", "cognitive", "cost-limit", "no-tests", "cost-per-line",
-)
 Severity = Literal["info", "warning", "error"]
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 # A long list of per-file signals helps nobody in a comment: the rest are counted in one sentence.
@@ -191,6 +189,13 @@ def cost_per_line_signals(usage: Usage, lines: Lines, baseline: Baseline | None,
             ),
         )
     ]
+
+
+def failing_signals(signals: list[Signal], fail_on: list[str] | tuple[str, ...]) -> list[Signal]:
+    """The signals a ``fail_on`` list names (ids compared case-insensitively; "any": all but info)."""
+    wanted = {name.strip().lower() for name in fail_on}
+    every = bool(wanted & set(FAIL_ON_ANY))
+    return [s for s in signals if s.id.lower() in wanted or (every and s.severity != "info")]
 
 
 def evaluate(
