@@ -8,14 +8,19 @@ on the same repository:
 
 - ``git log --format=%H%x00%B`` (every commit's id and message: the floor any
   reader of trailers pays),
-- ``commitledger history`` cold (empty cache) and warm (cache filled),
-- peak RSS of the ``commitledger`` process,
+- ``commitledger history`` cold (empty cache) and warm (cache filled) in each of
+  ``table``, ``json``, ``csv`` and ``parquet``, with the peak RSS of the
+  ``commitledger`` process (its git children's apart),
+- ``commitledger rollup`` over ``--rollup-repos`` generated repositories of
+  ``--rollup-changes`` changes each, against ``history --format json`` run on
+  each in turn (cold and warm),
 
-with the targets: cold <= 1.5x git log, warm <= 0.5x git log, RSS <= 150 MB
-at 200k commits.
+with the targets of issue 13: cold <= 1.5x git log, warm json/csv <= 0.5x,
+peak RSS <= 150 MB in every format, at 100k changes.
 
-    python bench/history.py --commits 200000
-    python bench/history.py --repo /path/to/checkout --branch main
+    python bench/history.py                      # 100k changes, then rollup over 100 x 2,000
+    python bench/history.py --changes 20000 --rollup-repos 20
+    python bench/history.py --repo /path/to/checkout --branch main --rollup-repos 0
 """
 
 from __future__ import annotations
@@ -47,16 +52,19 @@ def usage_line(rng: random.Random) -> str:
 class Generator:
     """Writes a fast-import stream in phases; reverts name shas of commits imported in earlier phases."""
 
-    def __init__(self, repo: Path, commits: int, seed: int) -> None:
+    def __init__(self, repo: Path, commits: int, seed: int, changes: int | None = None) -> None:
         self.repo = repo
         self.target = commits
+        self.target_changes = changes  # when set: stop after this many first-parent changes instead
+        self.chain_changes = 0
+        expected = commits if changes is None else changes * 9 // 5  # ~1.8 commits per change
+        self.step = max(1, (365 * 86400) // max(expected, 1))
         self.rng = random.Random(seed)
         self.mark = 0
         self.made = 0
         self.pr = 0
         self.tip: int | None = None
         self.start = int(time.time()) - 365 * 86400
-        self.step = max(1, (365 * 86400) // max(commits, 1))
         # (mark, title, pr, kind, side_marks) of changes from earlier phases, eligible as revert targets
         self.changes: list[tuple[int, str, int | None, str, list[int]]] = []
         self.reverts: list[tuple[int, str, int | None]] = []  # (mark, subject, pr) of imported revert changes
@@ -110,7 +118,9 @@ class Generator:
         out: list[bytes] = []
         new_changes: list[tuple[int, str, int | None, str, list[int]]] = []
         stop = self.made + budget
-        while self.made < stop:
+        stop_changes = self.chain_changes + budget
+        while (self.chain_changes < stop_changes) if self.target_changes is not None else (self.made < stop):
+            self.chain_changes += 1
             roll = self.rng.random()
             word = self.rng.choice(("retry", "cache", "parser", "upload", "login", "export", "index"))
             title = f"Improve {word} handling {self.made}"
@@ -169,9 +179,11 @@ class Generator:
 
     def run(self, phases: int = 5) -> None:
         marks = self.repo / ".git" / "bench-marks"
-        per = -(-self.target // phases)
-        while self.made < self.target:
-            stream = self.phase(min(per, self.target - self.made))
+        target = self.target_changes if self.target_changes is not None else self.target
+        per = -(-target // phases)
+        while (self.chain_changes if self.target_changes is not None else self.made) < target:
+            done = self.chain_changes if self.target_changes is not None else self.made
+            stream = self.phase(min(per, target - done))
             args = ["git", "-C", str(self.repo), "fast-import", "--quiet", f"--export-marks={marks}"]
             if marks.exists():
                 args.append(f"--import-marks={marks}")
@@ -185,9 +197,10 @@ class Generator:
         marks.unlink()
 
 
-def generate(path: Path, commits: int, seed: int) -> None:
+def generate(path: Path, commits: int, seed: int, changes: int | None = None) -> None:
+    """A repository of ``commits`` commits, or of ``changes`` first-parent changes when given."""
     subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
-    Generator(path, commits, seed).run()
+    Generator(path, commits, seed, changes).run(phases=5 if (changes or commits) > 5000 else 1)
     subprocess.run(["git", "-C", str(path), "checkout", "-q", "-f", "main"], check=True)
 
 
@@ -198,15 +211,19 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
         "e = time.perf_counter() - t\n"
-        "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(e, r, p.returncode)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(e, u.ru_maxrss, p.returncode, u.ru_utime + u.ru_stime)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           check=True)
-    elapsed, rss, rc = proc.stdout.split()
+    elapsed, rss, rc, cpu = proc.stdout.split()
     if rc != "0":
         raise SystemExit(f"{' '.join(args)} failed with exit {rc}")
+    CPU[0] = float(cpu)  # CPU seconds of the command and every process it started (the last call's)
     return float(elapsed), int(rss)
+
+
+CPU = [0.0]
 
 
 # Runs the real command line in-process so the Python process's own peak RSS can be told apart
@@ -252,64 +269,130 @@ def pygit2_walk(repo: Path, branch: str) -> float:
     return time.perf_counter() - t
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--commits", type=int, default=200_000)
-    parser.add_argument("--repo", type=Path, help="benchmark this repository instead of generating one")
-    parser.add_argument("--branch", default=None)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the generated repository")
-    parser.add_argument("--format", default="table", choices=("table", "json", "csv"))
-    parser.add_argument("--pygit2", action="store_true", help="also time the same reading through pygit2")
-    args = parser.parse_args()
-
-    tmp = None
-    if args.repo is None:
-        tmp = Path(tempfile.mkdtemp(prefix="commitledger-bench-"))
-        repo = tmp / "repo"
-        t = time.perf_counter()
-        generate(repo, args.commits, args.seed)
-        print(f"generated {args.commits} commits in {time.perf_counter() - t:.1f}s at {repo}")
-    else:
-        repo = args.repo.resolve()
-    env = dict(os.environ, GIT_PAGER="cat", PAGER="cat", COLUMNS="120")
-    branch = args.branch or subprocess.run(["git", "-C", str(repo), "symbolic-ref", "--short", "HEAD"],
-                                           capture_output=True, text=True, check=True).stdout.strip()
-    count = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", branch], capture_output=True, text=True,
-                           check=True).stdout.strip()
-    cache = Path(subprocess.run(["git", "-C", str(repo), "rev-parse", "--git-common-dir"], capture_output=True,
-                                text=True, check=True).stdout.strip())
-    cache = (repo / cache if not cache.is_absolute() else cache) / "commitledger" / "cache.sqlite"
+def clear_cache(repo: Path) -> None:
+    common = Path(subprocess.run(["git", "-C", str(repo), "rev-parse", "--git-common-dir"], capture_output=True,
+                                 text=True, check=True).stdout.strip())
+    cache = (repo / common if not common.is_absolute() else common) / "commitledger" / "cache.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(str(cache) + suffix).unlink(missing_ok=True)
 
+
+def verdict(ratio: float, target: float) -> str:
+    return "ok" if ratio <= target else f"MISSED by {ratio / target:.2f}x"
+
+
+def bench_formats(repo: Path, branch: str, formats: list[str], env: dict[str, str], out_dir: Path) -> None:
+    """Cold (empty cache) and warm runs of history in each format, next to git log on the same repository."""
     git_log = ["git", "log", "--format=%H%x00%B", branch]
-    history = ["history", "--branch", branch, "--since", "all", "--format", args.format]
-    rss_file = Path(tempfile.mkstemp(prefix="commitledger-bench-rss-")[1])
+    rss_file = out_dir / "rss"
     timed(git_log, repo, env)  # warm the page cache so both sides read from memory
-    log_s, log_rss = timed(git_log, repo, env)
-    cold_s, cold_rss, cold_git = timed_cli(history, repo, env, rss_file)
-    warm_s, warm_rss, warm_git = timed_cli(history, repo, env, rss_file)
-    log_s2, _ = timed(git_log, repo, env)
-    log_s = min(log_s, log_s2)
-    rss_file.unlink()
-    pygit2_s = pygit2_walk(repo, branch) if args.pygit2 else None
+    logs = []
+    for _ in range(2):
+        seconds, rss = timed(git_log, repo, env)
+        logs.append((seconds, rss, CPU[0]))
+    log_s, log_rss, log_cpu = min(t for t, _, _ in logs), max(r for _, r, _ in logs), min(c for _, _, c in logs)
+    changes = subprocess.run(["git", "-C", str(repo), "rev-list", "--first-parent", "--count", branch],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    commits = subprocess.run(["git", "-C", str(repo), "rev-list", "--count", branch], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    print(f"repository: {repo} ({changes} changes, {commits} commits on {branch}); load average "
+          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    print(f"git log --format=%H%x00%B      {log_s:7.2f}s  CPU {log_cpu:6.2f}s              RSS {log_rss / 1024:4.0f} MB")
+    print("targets: cold <= 1.5x git log; warm json/csv <= 0.5x; commitledger's peak RSS <= 150 MB")
+    print("(CPU: user + system seconds of the command and all its processes, which a loaded machine distorts less)")
+    worst_rss = 0
+    for fmt in formats:
+        args = ["history", "--branch", branch, "--since", "all", "--format", fmt]
+        if fmt == "parquet":
+            args += ["--output", str(out_dir / "history.parquet")]
+        for phase in ("cold", "warm"):
+            if phase == "cold":
+                clear_cache(repo)
+            seconds, mine, kids = timed_cli(args, repo, env, rss_file)
+            worst_rss = max(worst_rss, mine)
+            ratio = seconds / log_s
+            target = 1.5 if phase == "cold" else (0.5 if fmt in ("json", "csv") else None)
+            check = f"(target <= {target}x: {verdict(ratio, target)})" if target is not None else "(no target)"
+            print(f"history {fmt:7s} {phase}   {seconds:7.2f}s = {ratio:5.2f}x git log {check:28s} "
+                  f"CPU {CPU[0]:6.2f}s = {CPU[0] / log_cpu:5.2f}x  RSS {mine / 1024:4.0f} MB ({verdict(mine / 1024 / 150, 1.0)}; its git: {kids / 1024:.0f} MB)")
+    print(f"peak RSS of commitledger over every format: {worst_rss / 1024:.0f} MB "
+          f"({verdict(worst_rss / 1024 / 150, 1.0)})")
 
-    def verdict(ratio: float, target: float) -> str:
-        return "ok" if ratio <= target else f"MISSED by {ratio / target:.2f}x"
 
-    print(f"repository: {repo} ({count} commits on {branch}); load average {os.getloadavg()[0]:.2f}")
-    print(f"git log --format=%H%x00%B     {log_s:7.2f}s                                   git RSS {log_rss / 1024:.0f} MB")
-    print(f"commitledger history (cold)  {cold_s:7.2f}s  = {cold_s / log_s:.2f}x git log  (target <= 1.5x: "
-          f"{verdict(cold_s / log_s, 1.5)})  RSS {cold_rss / 1024:.0f} MB (its git: {cold_git / 1024:.0f} MB)")
-    print(f"commitledger history (warm)  {warm_s:7.2f}s  = {warm_s / log_s:.2f}x git log  (target <= 0.5x: "
-          f"{verdict(warm_s / log_s, 0.5)})  RSS {warm_rss / 1024:.0f} MB (its git: {warm_git / 1024:.0f} MB)")
-    print(f"peak RSS of commitledger, target <= 150 MB: {max(cold_rss, warm_rss) / 1024:.0f} MB "
-          f"({verdict(max(cold_rss, warm_rss) / 1024 / 150, 1.0)})")
-    if pygit2_s is not None:
-        print(f"same reading through pygit2 (messages in topological order + first-parent diff stats): {pygit2_s:.2f}s")
-    if tmp is not None and not args.keep:
-        shutil.rmtree(tmp, ignore_errors=True)
+def bench_rollup(count: int, changes: int, seed: int, env: dict[str, str], root: Path, jobs: int | None) -> None:
+    """``rollup`` over ``count`` generated repositories against ``history --format json`` on each in turn."""
+    clones = root / "clones"
+    clones.mkdir()
+    t = time.perf_counter()
+    for i in range(count):
+        generate(clones / f"repo{i:03d}", 0, seed + i, changes=changes)
+    print(f"generated {count} repositories of {changes} changes each in {time.perf_counter() - t:.1f}s")
+    repos = sorted(clones.iterdir())
+    out = root / "org"
+    rss_file = root / "rss"
+    extra = ["--jobs", str(jobs)] if jobs else []
+    for phase in ("cold", "warm"):
+        if phase == "cold":
+            for repo in repos:
+                clear_cache(repo)
+        t = time.perf_counter()
+        peak = 0
+        for repo in repos:
+            _, mine, _ = timed_cli(["history", "--since", "all", "--format", "json"], repo, env, rss_file)
+            peak = max(peak, mine)
+        each = time.perf_counter() - t
+        if phase == "cold":
+            for repo in repos:
+                clear_cache(repo)
+        seconds, mine, kids = timed_cli(["rollup", str(clones), "--out", str(out), *extra], root, env, rss_file)
+        print(f"{phase}: history --format json on each in turn {each:7.2f}s (peak RSS {peak / 1024:.0f} MB); "
+              f"rollup {seconds:7.2f}s = {seconds / each:.2f}x (RSS {mine / 1024:.0f} MB, largest worker "
+              f"{kids / 1024:.0f} MB); database {(out / 'org.duckdb').stat().st_size / 1e6:.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--changes", type=int, default=100_000, help="first-parent changes of the generated repository")
+    parser.add_argument("--commits", type=int, default=None, help="generate this many commits instead of --changes")
+    parser.add_argument("--repo", type=Path, help="benchmark this repository instead of generating one")
+    parser.add_argument("--branch", default=None)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
+    parser.add_argument("--formats", default="table,json,csv,parquet")
+    parser.add_argument("--rollup-repos", type=int, default=100, help="0: skip the rollup benchmark")
+    parser.add_argument("--rollup-changes", type=int, default=2000)
+    parser.add_argument("--jobs", type=int, default=None, help="rollup --jobs (default: rollup's own)")
+    parser.add_argument("--pygit2", action="store_true", help="also time the same reading through pygit2")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="commitledger-bench-"))
+    env = dict(os.environ, GIT_PAGER="cat", PAGER="cat", COLUMNS="120")
+    try:
+        if args.repo is None:
+            repo = tmp / "repo"
+            t = time.perf_counter()
+            if args.commits:
+                generate(repo, args.commits, args.seed)
+            else:
+                generate(repo, 0, args.seed, changes=args.changes)
+            print(f"generated in {time.perf_counter() - t:.1f}s at {repo}")
+        else:
+            repo = args.repo.resolve()
+        branch = args.branch or subprocess.run(["git", "-C", str(repo), "symbolic-ref", "--short", "HEAD"],
+                                               capture_output=True, text=True, check=True).stdout.strip()
+        formats = [f for f in args.formats.split(",") if f]
+        if formats:
+            bench_formats(repo, branch, formats, env, tmp)
+        if args.pygit2:
+            print(f"same reading through pygit2 (messages in topological order + first-parent diff stats): "
+                  f"{pygit2_walk(repo, branch):.2f}s")
+        if args.rollup_repos:
+            bench_rollup(args.rollup_repos, args.rollup_changes, args.seed, env, tmp, args.jobs)
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "github": ("commitledger.commands.github", "github", "Post or update the pull-request comment on GitHub."),
     "history": ("commitledger.commands.history", "history", "Merged changes, reverts and cost per merged change."),
     "report": ("commitledger.commands.report", "report", "Write a static HTML report with charts."),
+    "rollup": ("commitledger.commands.rollup", "rollup", "Many repositories in one DuckDB database, Parquet and a page."),
     "note": ("commitledger.commands.note", "note", "Attach CI facts to a commit under refs/notes/commitledger."),
     "backfill": ("commitledger.commands.backfill", "backfill",
                  "Recover the AI usage of PRs merged before the Action ran (usage notes)."),

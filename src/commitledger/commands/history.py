@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import IO, Any, Iterator
 
 import click
 
 from commitledger.config import load_config
 from commitledger.errors import CommitledgerError
 from commitledger.git.paths import find_repo
-from commitledger.render.text import csv_cell, terminal_text
-
-CSV_COLUMNS = ("commit", "pr", "kind", "title", "merged_at", "ai", "cost_usd", "input", "output", "cache_read",
-               "cache_write", "sessions", "prompts", "requests", "tool_calls", "lines_changed", "source_lines",
-               "reverted_by", "reverted_at", "tests_passed", "tests_failed", "author_kind", "agents", "models",
-               "evidence", "commits", "big", "lines_error")
+from commitledger.render.text import terminal_text
 
 
 def window(since: str | None, until: str | None, default_days: int, now: datetime) -> tuple[datetime | None, datetime | None, str]:
@@ -33,42 +28,22 @@ def window(since: str | None, until: str | None, default_days: int, now: datetim
     return start, end, label
 
 
-def csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
-    """One row per change, every cell through ``csv_cell`` (no formula from a commit title)."""
-    for row in _raw_csv_rows(changes):
-        yield [csv_cell(cell) for cell in row]
-
-
-def _raw_csv_rows(changes: Iterable[Any]) -> Iterator[list[Any]]:
-    for change in changes:
-        usage = change.usage
-        tests = change.tests
-        yield [
-            change.commit, change.pr if change.pr is not None else "", change.kind, change.title, change.merged_at,
-            int(change.ai), *(("" if getattr(usage, k) is None else getattr(usage, k)) if usage else ""
-                              for k in CSV_COLUMNS[6:15]),
-            "" if change.lines_changed is None else change.lines_changed,
-            "" if change.source_lines is None else change.source_lines,
-            change.reverted_by or "", change.reverted_at or "",
-            tests.passed if tests else "", tests.failed if tests else "",
-            change.author_kind, " ".join(change.agents), " ".join(change.models), " ".join(change.evidence),
-            change.commits, int(change.big), change.lines_error or "",
-        ]
-
-
 @click.command("history")
 @click.option("--branch", "-b", default=None, help="Branch to read (default: the current branch).")
 @click.option("--since", default=None, help="Window start: 90d, 12w, 6m, 1y, YYYY-MM-DD or 'all' (default: baseline_days).")
 @click.option("--until", default=None, help="Window end: YYYY-MM-DD (inclusive) or a relative age; later reverts still count.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "parquet"]), default="table",
+              show_default=True, help="parquet needs --output and DuckDB (pip install 'commitledger[org]').")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write json, csv or parquet to this file instead of stdout.")
 @click.option("--limit", default=30, show_default=True, help="Changes listed by the table (JSON and CSV list all).")
 @click.option("--lines", "lines", type=click.Choice(["ai", "all"]), default="ai", show_default=True,
               help="Count changed lines of AI-assisted changes only (all the figures need; much faster cold) "
                    "or of every change (lines_changed/source_lines of human changes in JSON and CSV).")
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache in the git directory.")
 @click.option("--verbose", "-v", is_flag=True, help="Say on stderr how many commits were read from git and from the cache.")
-def history(branch: str | None, since: str | None, until: str | None, fmt: str, limit: int, lines: str,
-            no_cache: bool, verbose: bool) -> None:
+def history(branch: str | None, since: str | None, until: str | None, fmt: str, output: Path | None, limit: int,
+            lines: str, no_cache: bool, verbose: bool) -> None:
     """Merged changes of a branch, later reverts, and what the AI spend bought.
 
     Each first-parent commit is one merged change (a merge brings in its side
@@ -79,6 +54,12 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     """
     from commitledger.history.branch import load_history
 
+    if fmt == "parquet":
+        if output is None:
+            raise CommitledgerError("--format parquet writes a file: add --output FILE")
+        from commitledger.history.export import require_duckdb
+
+        require_duckdb()  # before the walk: say which extra is missing without reading the history first
     paths = find_repo(Path.cwd())
     config = load_config(paths.worktree)
     start, end, label = window(since, until, config.baseline_days, datetime.now(timezone.utc))
@@ -93,15 +74,42 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
         click.echo(f"commitledger: parsed {c.commits_parsed} commits in {c.git_log_runs} git log run(s); "
                    f"{c.changes_cached} changes from the cache; lines counted for "
                    f"{c.lines_counted + c.lines_filled} changes", err=True)
-    if fmt == "json":
-        for chunk in data.json_chunks():
-            sys.stdout.write(chunk)
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_rows(data.changes()))
-    else:
+    if fmt == "table":
         render_table(data, limit)
+        return
+    from commitledger.history import export
+
+    if fmt == "parquet":
+        assert output is not None
+        target = output.resolve()
+        rows = export.stage_rows(data, target.parent)
+        try:
+            branch_name = data.branch
+            del data  # the walked history goes before DuckDB comes: peak memory is the larger of the two
+            export.release_memory()
+            export.parquet_from_rows(rows, target, {"branch": branch_name})
+        finally:
+            for path in rows:
+                path.unlink(missing_ok=True)
+    else:
+        with _open(output) as out:
+            (export.write_json if fmt == "json" else export.write_csv)(data, out)
+
+
+@contextmanager
+def _open(output: Path | None) -> Iterator[IO[bytes]]:
+    """The output file, or stdout's binary buffer (rows are written as UTF-8 bytes)."""
+    if output is None:
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    try:
+        handle = open(output, "wb")
+    except OSError as exc:
+        raise CommitledgerError(f"cannot write {output}: {exc.strerror}") from None
+    with handle:
+        yield handle
 
 
 class _progress:

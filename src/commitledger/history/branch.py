@@ -330,6 +330,9 @@ class History:
     warnings: list[str] = field(default_factory=list)
     # Chain index -> where a change's usage came from when a note counted ("notes" or "trailers+notes").
     usage_sources: dict[int, str] = field(default_factory=dict)
+    # The cache file and facts version this history was read with (None: --no-cache); exports keep
+    # their per-segment row fragments beside the facts (history.export).
+    cache_file: tuple[Path, str] | None = None
 
     def usage_source(self, index: int, has_usage: bool) -> str | None:
         """``usage_source`` of the history/1 JSON: "trailers", "notes", "trailers+notes", or None (no usage)."""
@@ -577,6 +580,7 @@ def load_history(
         chain=chain, states=states, in_window=in_window, notes=notes, abandoned=abandoned,
         summary=summary, counter=walked.counter, big_change_commits=big_change_commits,
         period=kind, periods=rows, warnings=warnings, usage_sources=sources,
+        cache_file=(cache.path, cache.version) if cache is not None else None,
     )
 
 

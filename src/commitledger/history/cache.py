@@ -35,7 +35,7 @@ import math
 import sqlite3
 from array import array
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from commitledger.history.scan import ChangeFacts, RevertRef
 
@@ -218,6 +218,26 @@ class Chain:
         at = bisect.bisect_right(self._starts, index) - 1
         seg, offset = self._parts[at]
         return seg, offset + index - self._starts[at]
+
+    def spans(self) -> Iterator[tuple[Segment, int, int]]:
+        """(segment, first row, end row) of each part of the chain, in chain order (exports walk these)."""
+        ends = self._starts[1:] + [len(self)]
+        for (seg, offset), start, end in zip(self._parts, self._starts, ends):
+            yield seg, offset, offset + end - start
+
+    def titles(self) -> list[str]:
+        """Every title in chain order (one list copy per segment instead of a lookup per change)."""
+        out: list[str] = []
+        for seg, start, end in self.spans():
+            out += seg.titles()[start:end]
+        return out
+
+    def usage_blobs(self) -> list[bytes]:
+        """Every packed usage in chain order (empty bytes: no AI-Usage line)."""
+        out: list[bytes] = []
+        for seg, start, end in self.spans():
+            out += seg.detail()[0][start:end]
+        return out
 
     def title(self, index: int) -> str:
         seg, row = self._part(index)

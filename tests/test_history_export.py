@@ -1,0 +1,241 @@
+"""``history --format json|csv|parquet``: streamed from the chain's columns, same contract as the models."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from importlib import resources
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import jsonschema
+import pytest
+
+from commitledger.history import export
+from commitledger.history.branch import load_history
+from commitledger.ledger.models import HistoryResult
+from conftest import git, run_cli
+from test_history import Repo, usage
+
+
+@pytest.fixture
+def r(repo: Path) -> Repo:
+    built = Repo(repo)
+    built.commit("Initial commit", name="README.md")
+    return built
+
+
+def shipped_schema() -> dict:
+    return json.loads(resources.files("commitledger").joinpath("data", export.SCHEMA_FILE).read_text("utf-8"))
+
+
+def rich_history(r: Repo) -> dict[str, str]:
+    """Every shape a row can take: merge, squash, direct, human, revert, unknown counts, a note, an abandoned PR."""
+    r.branch("feature")
+    r.commit(f"Add parser\n\n{usage(0.5)}")
+    r.commit(f"Parser tests\n\n{usage(0.25)}", name="tests/test_parser.py", lines=3)
+    merge = r.merge_pr(11, "feature", 'Parser "quoted" ünïcode\ttab')
+    squash = r.commit(f"Retry uploads (#12)\n\n* one\n\n{usage(1.0)}\n\n* two\n\n{usage(0.5, agent='codex')}", lines=4)
+    partial = r.commit("Only a model\n\nAI-Usage: agent=aider model=gpt-4o input=10")
+    human = r.commit("=HYPERLINK(\"http://x\") by hand")
+    reverted = r.commit(f"Risky\n\n{usage(2.0)}")
+    revert = r.revert(reverted)
+    note = {"schema": "commitledger.note/1",
+            "change": {"pr": 77, "tests": {"passed": 5, "failed": 1, "errors": 0, "skipped": 2}}}
+    git(r.path, "notes", "--ref=commitledger", "add", "-m", json.dumps(note), human)
+    note = {"schema": "commitledger.note/1",
+            "abandoned": [{"pr": 9, "closed_at": "2026-01-05T20:00:00Z", "cost_usd": 1.5, "tokens": 100}]}
+    git(r.path, "notes", "--ref=commitledger", "add", "-m", json.dumps(note), partial)
+    return {"merge": merge, "squash": squash, "partial": partial, "human": human, "reverted": reverted,
+            "revert": revert}
+
+
+def cli_json(path: Path, *args: str) -> dict:
+    proc = run_cli("history", "--since", "all", "--format", "json", *args, cwd=path)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_streamed_json_is_the_model_dump_and_validates_against_the_shipped_schema(r: Repo) -> None:
+    shas = rich_history(r)
+    streamed = cli_json(r.path, "--lines", "all")
+    model = load_history(r.path, since_label="all", lines="all").result.dump()
+    assert streamed == model  # same keys, same order of changes, same values as the pydantic path
+    jsonschema.validate(streamed, shipped_schema())
+    HistoryResult.model_validate(streamed)
+    rows = {c["commit"]: c for c in streamed["changes"] if c["kind"] != "abandoned"}
+    assert rows[shas["human"]]["tests"]["failed"] == 1 and rows[shas["human"]]["pr"] == 77
+    assert rows[shas["partial"]]["usage"]["input"] == 10
+    assert rows[shas["partial"]]["usage"]["priced_later"] == 1  # no cost_usd in the trailer: priced from tokens
+    assert "priced_later" not in rows[shas["squash"]]["usage"]
+    assert rows[shas["reverted"]]["reverted_by"] == shas["revert"]
+    assert [c["kind"] for c in streamed["changes"]].count("abandoned") == 1
+    assert rows[shas["merge"]]["title"] == 'Parser "quoted" ünïcode\ttab'
+
+
+def test_default_lines_are_null_for_human_changes_in_every_format(r: Repo, tmp_path: Path) -> None:
+    shas = rich_history(r)
+    data = cli_json(r.path)
+    rows = {c["commit"]: c for c in data["changes"] if c["kind"] != "abandoned"}
+    assert rows[shas["human"]]["lines_changed"] is None and rows[shas["squash"]]["lines_changed"] == 4
+    jsonschema.validate(data, shipped_schema())
+    assert data == load_history(r.path, since_label="all").result.dump()
+
+
+def test_the_shipped_schema_is_the_contract_and_rejects_what_the_contract_rejects(r: Repo) -> None:
+    assert shipped_schema() == export.json_schema(), (
+        "data/history.schema.json is stale: python -c 'from commitledger.history.export import write_schema; write_schema()'"
+    )
+    rich_history(r)
+    data = cli_json(r.path)
+    broken = json.loads(json.dumps(data))
+    del broken["changes"][0]["reverted_by"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, shipped_schema())
+    broken = json.loads(json.dumps(data))
+    broken["changes"][0]["surprise"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, shipped_schema())
+
+
+def test_empty_window_streams_valid_json(r: Repo) -> None:
+    data = cli_json(r.path, "--until", "2000-01-01")
+    assert data["changes"] == [] and data["summary"]["merged"] == 0
+    jsonschema.validate(data, shipped_schema())
+
+
+def test_csv_rows_match_the_json_rows_and_neutralise_formulas(r: Repo) -> None:
+    shas = rich_history(r)
+    data = cli_json(r.path)
+    proc = run_cli("history", "--since", "all", "--format", "csv", cwd=r.path)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert list(rows[0]) == list(export.CSV_COLUMNS)
+    assert len(rows) == len(data["changes"])
+    by = {row["commit"]: row for row in rows if row["kind"] != "abandoned"}
+    assert by[shas["human"]]["title"].startswith("'=HYPERLINK")  # text in a spreadsheet, not a formula
+    assert by[shas["human"]]["tests_passed"] == "5" and by[shas["human"]]["lines_changed"] == ""
+    assert by[shas["squash"]]["cost_usd"] == "1.5" and by[shas["squash"]]["ai"] == "1"
+    assert by[shas["reverted"]]["reverted_by"] == shas["revert"]
+    for change in data["changes"]:
+        row = by[change["commit"]] if change["kind"] != "abandoned" else next(
+            x for x in rows if x["kind"] == "abandoned")
+        assert row["merged_at"] == change["merged_at"]
+        assert row["input"] == ("" if not change["usage"] or change["usage"]["input"] is None
+                                else str(change["usage"]["input"]))
+
+
+def test_parquet_is_typed_versioned_and_holds_the_json_rows(r: Repo, tmp_path: Path) -> None:
+    shas = rich_history(r)
+    data = cli_json(r.path)
+    target = tmp_path / "out" / "changes.parquet"
+    proc = run_cli("history", "--since", "all", "--format", "parquet", "--output", str(target), cwd=r.path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    db = duckdb.connect()
+    types = dict(db.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{target}')").fetchall())
+    assert types["merged_at"] == "TIMESTAMP WITH TIME ZONE" and types["cost_usd"] == "DOUBLE"
+    assert types["agents"] == "VARCHAR[]" and types["ai"] == "BOOLEAN" and types["pr"] == "BIGINT"
+    assert list(types) == list(export.CSV_COLUMNS)
+    meta = dict(db.execute(f"SELECT key, value FROM parquet_kv_metadata('{target}')").fetchall())
+    assert meta[b"schema"] == export.FLAT_SCHEMA.encode() and meta[b"branch"] == b"main"
+    rows = {row[0]: row for row in db.execute(
+        f"SELECT commit, cost_usd, lines_changed, reverted_by, tests_failed, title, strftime(merged_at AT TIME ZONE 'UTC', "
+        f"'%Y-%m-%dT%H:%M:%SZ') FROM '{target}' WHERE kind <> 'abandoned'").fetchall()}
+    assert len(rows) == len(data["changes"]) - 1
+    assert rows[shas["squash"]][1] == pytest.approx(1.5)
+    assert rows[shas["human"]][2] is None and rows[shas["human"]][4] == 1
+    assert rows[shas["reverted"]][3] == shas["revert"]
+    assert rows[shas["human"]][5].startswith("=HYPERLINK")  # Parquet is typed text: kept as written
+    for change in data["changes"]:
+        if change["kind"] != "abandoned":
+            assert rows[change["commit"]][6] == change["merged_at"]
+    assert not list(target.parent.glob(".commitledger-*"))  # the staging file is gone
+
+
+def test_parquet_needs_an_output_file_and_names_the_extra_without_duckdb(r: Repo, tmp_path: Path) -> None:
+    proc = run_cli("history", "--format", "parquet", cwd=r.path)
+    assert proc.returncode != 0 and "--output FILE" in proc.stderr and "Traceback" not in proc.stderr
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "duckdb.py").write_text("raise ImportError('No module named duckdb')\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(blocker) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = run_cli("history", "--format", "parquet", "-o", str(tmp_path / "x.parquet"), cwd=r.path, env=env)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == ["commitledger: this needs DuckDB: pip install 'commitledger[org]'"]
+
+
+def test_json_and_csv_to_a_file(r: Repo, tmp_path: Path) -> None:
+    rich_history(r)
+    out = tmp_path / "h.json"
+    proc = run_cli("history", "--since", "all", "--format", "json", "-o", str(out), cwd=r.path)
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert json.loads(out.read_text("utf-8")) == cli_json(r.path)
+    proc = run_cli("history", "--format", "csv", "-o", str(tmp_path / "missing" / "h.csv"), cwd=r.path)
+    assert proc.returncode != 0 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_iso_of_the_export_equals_branch_iso() -> None:
+    from commitledger.history.branch import iso
+
+    fast = export._Iso()
+    for ts in (0, 59, 60, 3599, 86399, 86400, 951782400, 1764633599, 4102444800, -1, -86401):
+        assert fast(ts) == iso(ts)
+
+
+def test_warm_exports_from_cached_fragments_follow_new_reverts_notes_and_line_counts(r: Repo) -> None:
+    shas = rich_history(r)
+    for _ in range(2):  # the second run joins the rows stored by the first
+        assert cli_json(r.path) == load_history(r.path, since_label="all").result.dump()
+    csv_first = run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout
+    assert run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout == csv_first
+    # a revert of an old (cached) change arrives: its row changes though its fragments do not
+    revert = r.revert(shas["squash"])
+    data = cli_json(r.path)
+    assert {c["commit"]: c for c in data["changes"]}[shas["squash"]]["reverted_by"] == revert
+    assert data == load_history(r.path, since_label="all").result.dump()
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
+        run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
+    assert rows[shas["squash"]]["reverted_by"] == revert and rows[shas["squash"]]["reverted_at"].endswith("Z")
+    # lines counted later (--lines all) replace the stored rows of their segment
+    assert rows[shas["human"]]["lines_changed"] == ""
+    assert cli_json(r.path, "--lines", "all") == load_history(r.path, since_label="all", lines="all").result.dump()
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
+        run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
+    assert rows[shas["human"]]["lines_changed"] == "1"
+    # a note added later reaches its row
+    git(r.path, "notes", "--ref=commitledger", "add", "-m",
+        json.dumps({"schema": "commitledger.note/1", "change": {"pr": 5, "tests": {"passed": 1, "failed": 0,
+                                                                                     "errors": 0, "skipped": 0}}}),
+        shas["squash"])
+    data = cli_json(r.path)
+    assert {c["commit"]: c for c in data["changes"]}[shas["squash"]]["tests"]["passed"] == 1
+    assert data == load_history(r.path, since_label="all").result.dump()
+
+
+def test_exports_of_a_window_inside_cached_segments(r: Repo) -> None:
+    rich_history(r)
+    cli_json(r.path)  # fills the cache and the fragments of the whole chain
+    until = "2026-01-05T13:30:00Z"
+    data = cli_json(r.path, "--until", until)
+    assert data["changes"] and all(c["merged_at"] <= until for c in data["changes"] if c["kind"] != "abandoned")
+    assert data == load_history(r.path, since_label="all",
+                                until=datetime(2026, 1, 5, 13, 30, tzinfo=timezone.utc)).result.dump()
+
+
+def test_warm_exports_follow_ai_notes_added_after_the_rows_were_stored(r: Repo) -> None:
+    shas = rich_history(r)
+    plain = r.commit("Written by hand, annotated by git-ai later")
+    for fmt in ("json", "csv"):  # store the rows of both formats
+        assert run_cli("history", "--since", "all", "--format", fmt, cwd=r.path).returncode == 0
+    assert {c["commit"]: c for c in cli_json(r.path)["changes"]}[plain]["ai"] is False
+    git(r.path, "notes", "--ref=refs/notes/ai", "add", "-m", "agent: cursor", plain)
+    data = cli_json(r.path)
+    assert {c["commit"]: c for c in data["changes"]}[plain]["ai"] is True
+    assert data == load_history(r.path, since_label="all").result.dump()
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
+        run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
+    assert rows[plain]["ai"] == "1" and rows[shas["human"]]["ai"] == "0"
