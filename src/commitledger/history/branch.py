@@ -80,7 +80,12 @@ def parse_when(text: str, now: datetime, *, end_of_day: bool = False) -> datetim
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+# What datetime can show: a commit dated outside years 1-9999 (git takes any 64-bit time) is shown at the bound.
+_MIN_TS, _MAX_TS = -62135596800, 253402300799
+
+
 def iso(ts: int | float) -> str:
+    ts = min(max(ts, _MIN_TS), _MAX_TS)
     return datetime.fromtimestamp(ts, timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
@@ -415,26 +420,6 @@ class History:
         return HistoryResult(branch=self.branch, since=self.since, until=self.until, changes=list(self.changes()),
                              summary=self.summary_model(), period=self.period, periods=self.periods,
                              warnings=self.warnings)
-
-    def json_chunks(self) -> Iterator[str]:
-        """``HistoryResult.dump()`` as JSON text, streamed change by change (same keys, same order)."""
-        import json
-
-        head = {"schema": "commitledger.history/1", "branch": self.branch, "since": self.since, "until": self.until}
-        yield "{\n" + "".join(f"  {json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items())
-        yield '  "changes": ['
-        first = True
-        for change in self.changes():
-            yield ("\n    " if first else ",\n    ") + json.dumps(change.model_dump(), separators=(", ", ": "))
-            first = False
-        yield ("\n  ],\n" if not first else "],\n")
-        yield '  "summary": ' + json.dumps(self.summary_model().model_dump(), indent=2).replace("\n", "\n  ") + ",\n"
-        from commitledger.ledger.models import Period
-
-        yield f'  "period": {json.dumps(self.period)},\n  "periods": ['
-        yield ",".join("\n    " + json.dumps(Period(**row).model_dump(), separators=(", ", ": ")) for row in self.periods)
-        yield ("\n  ],\n" if self.periods else "],\n")
-        yield '  "warnings": ' + json.dumps(self.warnings) + "\n}\n"
 
 
 def _median(values: list[float]) -> float | None:

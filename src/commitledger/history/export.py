@@ -58,6 +58,10 @@ class _Iso:
         self.days: dict[int, str] = {}
 
     def __call__(self, ts: int) -> str:
+        if not -62135596800 <= ts <= 253402300799:  # outside datetime's years 1-9999: shown at the bound
+            from commitledger.history.branch import iso
+
+            return iso(ts)
         day, rest = divmod(ts, 86400)
         text = self.days.get(day)
         if text is None:

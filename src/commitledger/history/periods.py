@@ -21,8 +21,12 @@ def period_kind(first: int, last: int) -> str:
     return "month" if last - first > YEAR_SECONDS else "week"
 
 
+# Dates datetime can hold with a period after them: git takes any 64-bit commit time, a hostile one included.
+_FIRST_TS, _LAST_TS = -62135596800, 253399622399  # 0001-01-01, 9999-11-30
+
+
 def period_start(ts: int, kind: str) -> date:
-    day = datetime.fromtimestamp(ts, timezone.utc).date()
+    day = datetime.fromtimestamp(min(max(ts, _FIRST_TS), _LAST_TS), timezone.utc).date()
     if kind == "month":
         return day.replace(day=1)
     return day - timedelta(days=day.weekday())
