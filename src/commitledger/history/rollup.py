@@ -150,7 +150,8 @@ def read_repo(job: Job) -> RepoResult:
         config = load_config(paths.worktree)
         start, end, label = window(job.since, None, config.baseline_days, datetime.now(timezone.utc))
         data = load_history(paths.worktree, job.branch, start, end, since_label=label,
-                            test_patterns=tuple(config.test_patterns), lines=job.lines)
+                            test_patterns=tuple(config.test_patterns), lines=job.lines, bots=tuple(config.bots),
+                            big_change_commits=config.big_change_commits)
         with open(job.rows, "wb") as handle:
             export.ndjson_rows(data, handle, {"repo": job.repo})
         out.branch, out.tip, out.since = data.branch, data.tip, data.since
