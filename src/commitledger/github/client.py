@@ -33,7 +33,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
@@ -455,23 +455,29 @@ class GitHubClient:
     def list_comments(self, repo: str, pr: int) -> list[Comment]:
         """All issue comments of the pull request, following ``Link: rel="next"``."""
         what = f"listing the comments of {repo}#{pr}"
-        url: str | None = self._url(f"repos/{repo}/issues/{pr}/comments?per_page=100")
         out: list[Comment] = []
+        for status, data in self._pages(f"repos/{repo}/issues/{pr}/comments?per_page=100", what):
+            try:
+                out.extend(self._comment(item) for item in data)
+            except ValueError:
+                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", status) from None
+        return out
+
+    def _pages(self, path: str, what: str) -> Iterator[tuple[int, list[Any]]]:
+        """Each page of a listing as (HTTP status, JSON list), following ``Link: rel="next"``, at most
+        ``MAX_PAGES``; the caller may stop early."""
+        url: str | None = self._url(path)
         pages = 0
         while url:
             pages += 1
             if pages > MAX_PAGES:
-                raise self._error(f"more than {MAX_PAGES} pages of comments while {what}")
+                raise self._error(f"more than {MAX_PAGES} pages while {what}")
             resp = self.request("GET", url, what=what)
             data = self._json(resp, what)
             if not isinstance(data, list):
                 raise self._error(f"GitHub answered {what} with an unexpected JSON shape", resp.status_code)
-            try:
-                out.extend(self._comment(item) for item in data)
-            except ValueError:
-                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", resp.status_code) from None
+            yield resp.status_code, data
             url = resp.links.get("next", {}).get("url")
-        return out
 
     def create_comment(self, repo: str, pr: int, body: str) -> Comment:
         what = f"creating a comment on {repo}#{pr}"
@@ -602,26 +608,16 @@ class GitHubClient:
         after it too).
         """
         what = f"listing the closed pull requests of {repo}"
-        url: str | None = self._url(f"repos/{repo}/pulls?state=closed&base={quote(base, safe='')}&sort=updated&direction=desc"
-                                    "&per_page=100")
+        path = f"repos/{repo}/pulls?state=closed&base={quote(base, safe='')}&sort=updated&direction=desc&per_page=100"
         out: list[MergedPull] = []
-        pages = 0
-        while url:
-            pages += 1
-            if pages > MAX_PAGES:
-                raise self._error(f"more than {MAX_PAGES} pages while {what}")
-            resp = self.request("GET", url, what=what)
-            data = self._json(resp, what)
-            if not isinstance(data, list):
-                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", resp.status_code)
+        for status, data in self._pages(path, what):
             try:
                 page = [self._merged_pull(item) for item in data]
             except (ValueError, TypeError, AttributeError):
-                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", resp.status_code) from None
+                raise self._error(f"GitHub answered {what} with an unexpected JSON shape", status) from None
             out.extend(p for p in page if p.merged_at and (since is None or p.merged_at >= since))
             if since is not None and page and all(p.updated_at and p.updated_at < since for p in page):
                 break
-            url = resp.links.get("next", {}).get("url")
         return out
 
 
