@@ -37,12 +37,14 @@ PLACES: dict[str, list[tuple[str, str]]] = {
     "openclaw": [("openclaw", ".openclaw")],
     "grok": [("grok", ".grok")],
     "zcode": [("zcode", ".zcode")],
+    "hermes": [("hermes", ".hermes")],
 }
 # The database each agent's SQL fixture builds, relative to where the fixture is placed.
-DATABASES = {"goose": "sessions.db", "kilo": "kilo.db", "zcode": "cli/db/db.sqlite"}
+DATABASES = {"goose": "sessions.db", "kilo": "kilo.db", "zcode": "cli/db/db.sqlite", "hermes": "state.db"}
 # Variables that would send a reader (ours or ccusage) elsewhere.
 AGENT_VARS = ("AMP_DATA_DIR", "DROID_SESSIONS_DIR", "PI_AGENT_DIR", "QWEN_DATA_DIR", "KILO_DATA_DIR", "GOOSE_PATH_ROOT",
-              "KIMI_DATA_DIR", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "GROK_HOME", "ZCODE_HOME")  # fmt: skip
+              "KIMI_DATA_DIR", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "GROK_HOME", "ZCODE_HOME",
+              "HERMES_HOME")  # fmt: skip
 # Agents that name a session's folder after its working directory, and how (learned from each agent's source).
 FOLDER_NAMES = {
     "pi": lambda cwd: "--" + cwd.lstrip("/").replace("/", "-").replace(":", "-") + "--",

@@ -164,14 +164,15 @@ def test_a_turn_naming_no_model_is_a_bad_row_without_a_summary(home: Path) -> No
     assert sum(e.kind == "request" for e in result.events) == 4
 
 
-def test_doctor_lists_grok_and_zcode_with_their_bad_rows(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_lists_grok_zcode_and_hermes_with_their_bad_rows(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import run_cli
 
     for var in AGENT_VARS:
         monkeypatch.delenv(var, raising=False)
     home = tmp_path / "home2"
-    place(home, ["grok", "zcode"], repo=repo.resolve())  # acme-web's sessions moved into this repository
+    place(home, ["grok", "zcode", "hermes"], repo=repo.resolve())  # acme-web's sessions moved into this repository
     proc = run_cli("doctor", cwd=repo, env={**os.environ, "HOME": str(home)})
     assert proc.returncode == 0, proc.stderr
     assert f"  grok: 1 files, 1 bad lines - {home / '.grok' / 'sessions'}" in proc.stdout  # billing-api's is not listed
     assert f"  zcode: 1 files, 1 bad lines - {home / '.zcode' / 'cli' / 'db'}" in proc.stdout
+    assert f"  hermes: 1 files, 1 bad lines - {home / '.hermes'}" in proc.stdout

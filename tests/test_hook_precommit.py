@@ -478,13 +478,16 @@ AGENTS_EXPECTED: dict[tuple[str, str], dict[str, float | int]] = {
     ("grok", "grok-4"): dict(requests=1, input=6000, output=1000, cache_read=14000, cost_usd=0.04, prompts=1),
     ("zcode", "glm-4.6"): dict(requests=3, input=6000, output=1450, cache_read=19000, cache_write=1000),
     ("zcode", "glm-4.5-air"): dict(requests=1, input=2500, output=150),
+    # Hermes: session totals; the gateway session has no directory and billing-api's is elsewhere.
+    ("hermes", "claude-sonnet-4-5"): dict(requests=1, input=1200, output=3400, cache_read=52000, cache_write=6100),
+    ("hermes", "claude-haiku-4-5"): dict(requests=1, input=300, output=450, cache_read=9000),
 }
 
 
 def test_every_agent_gets_exact_trailers_then_only_what_grew(
     tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    """One commit with the logs of thirteen more agents in their own formats; then Droid and Goose grow in place."""
+    """One commit with the logs of fourteen more agents in their own formats; then Droid and Goose grow in place."""
     import sqlite3
 
     from agent_homes import AGENT_VARS, place, touch_future
@@ -505,7 +508,7 @@ def test_every_agent_gets_exact_trailers_then_only_what_grew(
             assert int(got.get(field, 0)) == want.get(field, 0), (pair, field, got)
         if "cost_usd" in want:
             assert float(got["cost_usd"]) == want["cost_usd"], (pair, got)
-        if pair[0] in ("droid", "goose", "kimi", "zcode"):
+        if pair[0] in ("droid", "goose", "kimi", "zcode", "hermes"):
             assert "prompts" not in got and "tool_calls" not in got, (pair, got)  # unknown, not zero
         else:
             assert (int(got["prompts"]), int(got["tool_calls"])) == (want.get("prompts", 0), want.get("tool_calls", 0)), pair

@@ -234,6 +234,7 @@ READERS: dict[str, str] = {
     "openclaw": "commitledger.capture.openclaw:OpenClawReader",
     "grok": "commitledger.capture.grok:GrokReader",
     "zcode": "commitledger.capture.zcode:ZCodeReader",
+    "hermes": "commitledger.capture.hermes:HermesReader",
 }
 
 
