@@ -228,11 +228,22 @@ def zcode(home: Path, repos: list[Path], budget: int, files: int, rng: random.Ra
     conn.close()
 
 
+def hermes(home: Path, repos: list[Path], budget: int, files: int, rng: random.Random) -> None:
+    rows = [(f"2026_{i:06d}", "cli", SONNET, 1_770_000_000.0 + i * 60, 1_770_000_000.0 + i * 60 + 30, str(repos[i % len(repos)]),
+             rng.randint(100, 5000), rng.randint(50, 2000), rng.randint(0, 90000), rng.randint(0, 5000), _text(rng)[:2000])
+            for i in range(max(1, budget // 2500))]  # fmt: skip
+    _sqlite(home / ".hermes/state.db",
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT NOT NULL, model TEXT, started_at REAL NOT NULL,"
+            " last_activity_at REAL, cwd TEXT, input_tokens INTEGER, output_tokens INTEGER, cache_read_tokens INTEGER,"
+            " cache_write_tokens INTEGER, title TEXT);",
+            rows, "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
+
+
 WRITERS: dict[str, Writer] = {
     "amp": amp, "droid": droid, "pi": pi, "qwen-code": qwen, "kilo": kilo, "goose": goose, "kimi": kimi,
     "openclaw": openclaw, "cline": _vscode("saoudrizwan.claude-dev", "Code"),
     "roo-code": _vscode("rooveterinaryinc.roo-cline", "Cursor"), "kilo-code": _vscode("kilocode.kilo-code", "VSCodium"),
-    "grok": grok, "zcode": zcode,
+    "grok": grok, "zcode": zcode, "hermes": hermes,
 }  # fmt: skip
 
 
