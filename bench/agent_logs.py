@@ -185,10 +185,65 @@ def goose(home: Path, repos: list[Path], budget: int, files: int, rng: random.Ra
             rows, "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
 
 
+def grok(home: Path, repos: list[Path], budget: int, files: int, rng: random.Random) -> None:
+    from urllib.parse import quote
+
+    for n, size in enumerate(_sizes(budget, files, rng)):
+        repo = repos[n % len(repos)]
+        session = f"{rng.getrandbits(128):032x}"
+        folder = home / ".grok/sessions" / quote(str(repo), safe="") / session
+        folder.mkdir(parents=True, exist_ok=True)
+        summary = {"info": {"id": session, "cwd": str(repo)}, "current_model_id": "grok-code-fast-1"}
+        (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+        def row(i: int, n: int = n, session: str = session) -> dict[str, object]:
+            params: dict[str, object] = {"sessionId": session, "_meta": {"eventId": f"{session}-{i}"}}
+            if i % 3:  # streamed text between turns, as Grok writes it
+                params["update"] = {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": _text(rng)}}
+                return {"timestamp": 1_770_000_000 + n * 600 + i, "method": "session/update", "params": params}
+            prompt = rng.randint(5000, 90000)
+            metrics = {"inputTokens": prompt, "outputTokens": rng.randint(50, 2000), "cachedReadTokens": prompt // 2,
+                       "cacheCreationTokens": 0, "costUsdTicks": rng.randint(10**6, 10**9)}  # fmt: skip
+            params["update"] = {"sessionUpdate": "turn_completed", "prompt_id": f"p-{i}",
+                                "usage": {**metrics, "modelUsage": {"grok-code-fast-1": metrics}}}  # fmt: skip
+            return {"timestamp": 1_770_000_000 + n * 600 + i, "method": "_x.ai/session/update", "params": params}
+
+        _jsonl(folder / "updates.jsonl", size, [], row)
+
+
+def zcode(home: Path, repos: list[Path], budget: int, files: int, rng: random.Random) -> None:
+    count = max(1, budget // 300)
+    sessions = [(f"ses_{i:05d}", str(repos[i % len(repos)])) for i in range(max(1, count // 40))]
+    rows = [(f"mu_{i:08d}", sessions[i % len(sessions)][0], "glm-4.6", "completed", 1_770_000_000_000 + i * 1000,
+             rng.randint(5000, 90000), rng.randint(50, 2000), 4000, 0) for i in range(count)]  # fmt: skip
+    path = home / ".zcode/cli/db/db.sqlite"
+    _sqlite(path,
+            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT);"
+            "CREATE TABLE model_usage (id TEXT PRIMARY KEY, session_id TEXT, model_id TEXT, status TEXT, started_at INTEGER,"
+            " input_tokens INTEGER, output_tokens INTEGER, cache_read_input_tokens INTEGER, cache_creation_input_tokens INTEGER);",
+            rows, "INSERT INTO model_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
+    conn = sqlite3.connect(path)
+    conn.executemany("INSERT INTO session VALUES (?, ?)", sessions)
+    conn.commit()
+    conn.close()
+
+
+def hermes(home: Path, repos: list[Path], budget: int, files: int, rng: random.Random) -> None:
+    rows = [(f"2026_{i:06d}", "cli", SONNET, 1_770_000_000.0 + i * 60, 1_770_000_000.0 + i * 60 + 30, str(repos[i % len(repos)]),
+             rng.randint(100, 5000), rng.randint(50, 2000), rng.randint(0, 90000), rng.randint(0, 5000), _text(rng)[:2000])
+            for i in range(max(1, budget // 2500))]  # fmt: skip
+    _sqlite(home / ".hermes/state.db",
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, source TEXT NOT NULL, model TEXT, started_at REAL NOT NULL,"
+            " last_activity_at REAL, cwd TEXT, input_tokens INTEGER, output_tokens INTEGER, cache_read_tokens INTEGER,"
+            " cache_write_tokens INTEGER, title TEXT);",
+            rows, "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
+
+
 WRITERS: dict[str, Writer] = {
     "amp": amp, "droid": droid, "pi": pi, "qwen-code": qwen, "kilo": kilo, "goose": goose, "kimi": kimi,
     "openclaw": openclaw, "cline": _vscode("saoudrizwan.claude-dev", "Code"),
     "roo-code": _vscode("rooveterinaryinc.roo-cline", "Cursor"), "kilo-code": _vscode("kilocode.kilo-code", "VSCodium"),
+    "grok": grok, "zcode": zcode, "hermes": hermes,
 }  # fmt: skip
 
 

@@ -13,7 +13,7 @@ warm hook vs ``python -c pass`` on the same interpreter (target <= 4), cold
 
 ``--all-agents`` (issue 12): every other agent commitledger reads (Amp,
 Droid, pi, Qwen Code, Kilo CLI, Goose, Kimi, OpenClaw, Cline, Roo Code, Kilo
-Code) also has logs, in its own format, under each case's HOME: half of each
+Code, Grok Build CLI, ZCode, Hermes) also has logs, in its own format, under each case's HOME: half of each
 case's bytes and files are Claude Code's, the other half is split evenly among
 them (``bench/agent_logs.py``). The hook then runs every reader.
 
@@ -252,7 +252,7 @@ def main() -> None:
         small_config, small_repos = generate(base / "small", int(10_000_000 * share), int(25 * share), int(1_000_000 * share))
         homes = all_agents_profile(base, full, files, repos, small_repos) if args.all_agents else {}
         print(f"generated {full / 1e6:.0f} MB in {files} files and 10 MB in 25 files in {time.perf_counter() - started:.1f}s"
-              + (" (half Claude Code, half 11 other agents)" if args.all_agents else ""))
+              + (" (half Claude Code, half 14 other agents)" if args.all_agents else ""))
 
         # Compile every module once (PYTHONPYCACHEPREFIX is empty at first), as an install would have.
         subprocess.run([sys.executable, "-m", "commitledger", "usage", "--json"], env={**env, "CLAUDE_CONFIG_DIR": str(small_config)},

@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from conftest import AGENT_LOGS
 
@@ -34,15 +35,22 @@ PLACES: dict[str, list[tuple[str, str]]] = {
     "kilo-code": [("kilo-code", ".config")],
     "kimi": [("kimi", ".kimi")],
     "openclaw": [("openclaw", ".openclaw")],
+    "grok": [("grok", ".grok")],
+    "zcode": [("zcode", ".zcode")],
+    "hermes": [("hermes", ".hermes")],
 }
+# The database each agent's SQL fixture builds, relative to where the fixture is placed.
+DATABASES = {"goose": "sessions.db", "kilo": "kilo.db", "zcode": "cli/db/db.sqlite", "hermes": "state.db"}
 # Variables that would send a reader (ours or ccusage) elsewhere.
 AGENT_VARS = ("AMP_DATA_DIR", "DROID_SESSIONS_DIR", "PI_AGENT_DIR", "QWEN_DATA_DIR", "KILO_DATA_DIR", "GOOSE_PATH_ROOT",
-              "KIMI_DATA_DIR", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME")  # fmt: skip
+              "KIMI_DATA_DIR", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "GROK_HOME", "ZCODE_HOME",
+              "HERMES_HOME")  # fmt: skip
 # Agents that name a session's folder after its working directory, and how (learned from each agent's source).
 FOLDER_NAMES = {
     "pi": lambda cwd: "--" + cwd.lstrip("/").replace("/", "-").replace(":", "-") + "--",
     "qwen-code": lambda cwd: "".join(ch if ch.isalnum() else "-" for ch in cwd),
     "droid": lambda cwd: cwd.replace("/", "-"),
+    "grok": lambda cwd: quote(cwd, safe=""),
 }
 # 2030-01-01T00:00:00Z: every fixture time is moved to this day.
 FUTURE_S = 1893456000
@@ -73,7 +81,8 @@ def place(home: Path, agents: list[str] | None = None, repo: Path | None = None)
                         text = _future(text.replace(FIXTURE_CWD, str(repo)))
                         path.write_text(text, encoding="utf-8")
             for script in list(dest.glob("*.sql")):
-                db = dest / ("sessions.db" if agent == "goose" else "kilo.db")
+                db = dest / DATABASES[agent]
+                db.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(db)
                 conn.executescript(script.read_text(encoding="utf-8"))
                 conn.commit()

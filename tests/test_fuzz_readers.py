@@ -33,6 +33,7 @@ FIXTURES = {
     "aider": "aider/analytics.jsonl",
     "copilot-cli": "copilot-cli/otel/copilot-otel-20260504-130000.jsonl",
     "gemini-cli": "gemini/tmp/acme-web/chats/session-2026-05-04T11-00-3f2a9c1d.jsonl",
+    "grok": "grok/sessions/%2Fhome%2Falice%2Fsrc%2Facme-web/01a0c3f1-2b4d-7e8f-9a0b-1c2d3e4f5a6b/updates.jsonl",
 }
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

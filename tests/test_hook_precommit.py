@@ -473,13 +473,21 @@ AGENTS_EXPECTED: dict[tuple[str, str], dict[str, float | int]] = {
     ("kimi", "kimi-for-coding"): dict(requests=2, input=2100, output=360, cache_read=16200, cache_write=512),
     ("openclaw", "claude-sonnet-4-5"): dict(requests=2, input=15, output=230, cache_read=5200, cache_write=5450, cost_usd=0.0256, prompts=1, tool_calls=1),
     ("openclaw", "gpt-5-mini"): dict(requests=1, input=900, output=120, cost_usd=0.0005),
+    ("grok", "grok-code-fast-1"): dict(requests=3, input=10000, output=1400, cache_read=15000, cache_write=1000, cost_usd=0.0233, prompts=3, tool_calls=1),
+    # The turn that called both models is one prompt, booked (like any) to the first model answering it.
+    ("grok", "grok-4"): dict(requests=1, input=6000, output=1000, cache_read=14000, cost_usd=0.04, prompts=1),
+    ("zcode", "glm-4.6"): dict(requests=3, input=6000, output=1450, cache_read=19000, cache_write=1000),
+    ("zcode", "glm-4.5-air"): dict(requests=1, input=2500, output=150),
+    # Hermes: session totals; the gateway session has no directory and billing-api's is elsewhere.
+    ("hermes", "claude-sonnet-4-5"): dict(requests=1, input=1200, output=3400, cache_read=52000, cache_write=6100),
+    ("hermes", "claude-haiku-4-5"): dict(requests=1, input=300, output=450, cache_read=9000),
 }
 
 
 def test_every_agent_gets_exact_trailers_then_only_what_grew(
     tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    """One commit with the logs of eleven more agents in their own formats; then Droid and Goose grow in place."""
+    """One commit with the logs of fourteen more agents in their own formats; then Droid and Goose grow in place."""
     import sqlite3
 
     from agent_homes import AGENT_VARS, place, touch_future
@@ -500,7 +508,7 @@ def test_every_agent_gets_exact_trailers_then_only_what_grew(
             assert int(got.get(field, 0)) == want.get(field, 0), (pair, field, got)
         if "cost_usd" in want:
             assert float(got["cost_usd"]) == want["cost_usd"], (pair, got)
-        if pair[0] in ("droid", "goose", "kimi"):
+        if pair[0] in ("droid", "goose", "kimi", "zcode", "hermes"):
             assert "prompts" not in got and "tool_calls" not in got, (pair, got)  # unknown, not zero
         else:
             assert (int(got["prompts"]), int(got["tool_calls"])) == (want.get("prompts", 0), want.get("tool_calls", 0)), pair

@@ -232,6 +232,9 @@ READERS: dict[str, str] = {
     "kilo-code": "commitledger.capture.kilo_code:KiloCodeReader",
     "kimi": "commitledger.capture.kimi:KimiReader",
     "openclaw": "commitledger.capture.openclaw:OpenClawReader",
+    "grok": "commitledger.capture.grok:GrokReader",
+    "zcode": "commitledger.capture.zcode:ZCodeReader",
+    "hermes": "commitledger.capture.hermes:HermesReader",
 }
 
 

@@ -65,6 +65,8 @@ _UNKNOWN_COUNTS: dict[str, tuple[str, ...]] = {
     "droid": ("prompts", "tool_calls"),
     "goose": ("prompts", "tool_calls"),
     "kimi": ("prompts", "tool_calls"),
+    "zcode": ("prompts", "tool_calls"),  # a table of model requests only
+    "hermes": ("prompts", "tool_calls"),  # session totals only
 }
 # Token fields of a request, in the order ``recorded.json`` stores them.
 _TOKENS: tuple[str, ...] = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
