@@ -415,3 +415,27 @@ def test_baseline_without_ai_changes_is_not_a_comparison() -> None:
     body = render_comment(sample_result().model_copy(update={"baseline": empty}))
     assert "| | this change |\n| --- | ---: |\n" in body
     assert "last 90 days" not in body and "median AI-assisted change" not in body
+
+
+@pytest.mark.skipif(not __import__("shutil").which("chromium"), reason="Chromium is not installed (CI installs it)")
+def test_priced_later_reads_in_the_comment_a_browser_renders(repo: Path, tmp_path: Path) -> None:
+    """The real ``pr`` comment, parsed as GitHub does (CommonMark, tables, raw HTML) and rendered by Chromium."""
+    from conftest import run_cli
+    from test_pricing_later import _late_repo
+    from test_report import browser_dom, visible_text
+
+    base, head = _late_repo(repo)
+    proc = run_cli("pr", "--base", base, "--head", head, cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    page = tmp_path / "comment.html"
+    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{to_html(proc.stdout)}</body></html>",
+                    encoding="utf-8")
+    dom = browser_dom(page, tmp_path)
+    text = visible_text(dom)
+    assert "$0.33 of AI usage (416k tokens) over 2 commits (3 agent sessions, 6 model requests); " \
+           "1 commit priced later from its tokens" in text
+    assert "AI cost $0.33 (1 commit priced later) median $0.16 per AI-assisted change (1 of 2 priced later)" in text
+    assert "claude-opus-4-8 1 4 4k 2k 400k 8k $0.32 (priced later)" in text
+    assert "Priced later: AI-Usage lines with tokens but no cost_usd when committed" in text
+    assert "Add c <img src=x onerror=alert(1)> @someone [x](y)" in text  # the subject, as text
+    assert "<img" not in dom.replace("&lt;img", "") and "<a " not in dom

@@ -149,3 +149,61 @@ def test_report_renders_in_headless_chromium(project: Path, tmp_path: Path) -> N
     assert pixels(0xC99A06) > 200  # the bot's change has its own colour, apart from human grey
     assert pixels(0x7A8691) > 200
     assert pixels(0xE8883A) > 20  # the AI change of unknown cost is marked, not drawn as $0
+
+
+def browser_dom(page: Path, tmp_path: Path) -> str:
+    """The page as headless Chromium parsed it (``--dump-dom``): what a reader's browser builds from it."""
+    env = dict(os.environ, HOME=str(tmp_path))
+    proc = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile-dom'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )
+    assert proc.returncode == 0 and "</html>" in proc.stdout, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def visible_text(dom: str) -> str:
+    """The text of a DOM outside <style> and <title>, whitespace folded: what the page reads as."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.skip += tag in ("style", "title", "script")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("style", "title", "script")
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(dom)
+    return " ".join(" ".join(parser.parts).split())
+
+
+LATE = ("AI-Usage: agent=claude-code model=claude-opus-4-8 sessions=1 requests=4 input=4000 output=2000 "
+        "cache_read=400000 cache_write=8000")  # tokens, no cost_usd: unpriced when committed
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (CI installs it: apt-get install chromium)")
+def test_priced_later_reads_in_the_page_chromium_renders(project: Path, tmp_path: Path) -> None:
+    commit_file(project, "src/e.py", "e = 1\n", f"{HOSTILE} late (#3)\n\n{LATE}")
+    page = project.parent / "late.html"
+    write_report(project, page.name)
+    dom = browser_dom(page, tmp_path)
+    text = visible_text(dom)
+    # The spend card, its explanation and the costliest change say it, next to the figures.
+    assert "$2.07 AI spend known; usage unknown for 1 of 4 AI-assisted changes, including 1 AI-assisted change " \
+           "priced later from its tokens" in text
+    assert "Priced later: 1 AI-assisted change has AI-Usage lines with tokens but no cost_usd when committed" in text
+    assert f"{HOSTILE} late $0.32 priced later 414,000" in text.replace("#3 ", "")
+    # The commit's subject stayed text in the browser's DOM: no element came from it.
+    assert "<img" not in dom.replace("&lt;img", "") and "<script" not in dom

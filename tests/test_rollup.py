@@ -176,3 +176,61 @@ def test_bare_clone_counts_as_a_clone(org: Path, tmp_path: Path) -> None:
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(org / "web"), str(bare)], check=True)
     assert rollup.find_clones([bare]) == [bare.resolve()]
+
+
+# --- each clone is read with its own [tool.commitledger] (bots, big_change_commits), as history reads it ---
+
+ROBOT = "deploy-robot"  # a bot only where a clone's config says so
+
+
+def configured_clone(path: Path, config: str) -> dict[str, str]:
+    """A clone whose pyproject sets ``config``; a robot commit (reverted) and a PR merge bringing in 3 commits."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    r = Repo(path)
+    (path / "pyproject.toml").write_text(f"[project]\nname = \"x\"\n\n[tool.commitledger]\n{config}\n", encoding="utf-8")
+    r.commit("Initial commit", name="README.md")
+    env = dict(r.env(), GIT_AUTHOR_NAME=ROBOT, GIT_AUTHOR_EMAIL=f"{ROBOT}@example.com")
+    (path / "deps.txt").write_text("lib==2\n", encoding="utf-8")
+    git(path, "add", "-A", env=env)
+    git(path, "commit", "-q", "-m", "Bump lib to 2", env=env)
+    robot = r.head()
+    r.revert(robot)
+    r.branch("feature")
+    for i in range(3):
+        r.commit(f"Feature step {i}\n\n{usage(0.5)}")
+    merge = r.merge_pr(7, "feature", "Add the feature")
+    return {"robot": robot, "merge": merge}
+
+
+def test_rollup_reads_each_clone_with_its_own_bots_and_big_change_commits(tmp_path: Path) -> None:
+    clones = tmp_path / "clones"
+    strict = configured_clone(clones / "strict", f'bots = ["{ROBOT}"]\nbig_change_commits = 2')
+    loose = configured_clone(clones / "loose", "big_change_commits = 10")
+    out = tmp_path / "out"
+    proc = run_cli("rollup", str(clones), "--out", str(out), "--jobs", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    db = duckdb.connect(str(out / "org.duckdb"), read_only=True)
+
+    def change(repo: str, sha: str) -> tuple[str, bool, int]:
+        return db.execute("SELECT author_kind, big, commits FROM changes WHERE repo = ? AND commit = ?",
+                          [repo, sha]).fetchone()
+
+    assert change("strict", strict["robot"])[0] == "bot"  # strict's config names the robot
+    assert change("loose", loose["robot"])[0] == "human"  # loose's does not: the same author is a person there
+    # The merge brings in 4 commits (its 3 and itself): more than strict's 2, fewer than loose's 10.
+    assert change("strict", strict["merge"]) == ("ai", True, 4)
+    assert change("loose", loose["merge"]) == ("ai", False, 4)
+    rates = dict((repo, (human, bot)) for repo, human, bot in db.execute(
+        "SELECT repo, revert_rate_human, revert_rate_bot FROM org_by_repo").fetchall())
+    # strict: the reverted robot change is the bots' (1 of 1); its human changes (the initial commit and the
+    # revert) kept. loose: the robot is one of three human changes, and no bot change exists.
+    assert rates["strict"] == (pytest.approx(0.0), pytest.approx(1.0))
+    assert rates["loose"] == (pytest.approx(1 / 3), None)
+    for repo, shas in (("strict", strict), ("loose", loose)):
+        data = history_of(clones / repo)  # what `history` says in that clone, with that clone's config
+        by_sha = {c["commit"]: c for c in data["changes"]}
+        for sha in shas.values():
+            assert change(repo, sha)[:2] == (by_sha[sha]["author_kind"], by_sha[sha]["big"]), (repo, sha)
+        assert db.execute("SELECT revert_rate_bot FROM org_by_repo WHERE repo = ?", [repo]).fetchone()[0] == \
+            (None if data["summary"]["revert_rate_bot"] is None else pytest.approx(data["summary"]["revert_rate_bot"]))

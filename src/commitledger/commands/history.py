@@ -193,7 +193,7 @@ def render_table(data: Any, limit: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from commitledger.render.numbers import ai_cost_text
+    from commitledger.render.numbers import PRICED_LATER_NOTE, ai_cost_text
 
     console = Console()
     if not console.is_terminal:
@@ -208,7 +208,7 @@ def render_table(data: Any, limit: int) -> None:
                                    f"{s['bot_merged']:,} bot)")
     head.add_row("reverted", f"{s['reverted']:,} ({s['ai_reverted']:,} AI-assisted, {s['human_reverted']:,} human, "
                              f"{s['bot_reverted']:,} bot)")
-    head.add_row("AI cost", ai_cost_text(s["cost_usd"], s["ai_merged"], s["ai_cost_unknown"])
+    head.add_row("AI cost", ai_cost_text(s["cost_usd"], s["ai_merged"], s["ai_cost_unknown"], s["priced_later"])
                  + (f" (abandoned PRs {_money(s['abandoned_cost_usd'])})" if s["abandoned_cost_usd"] else ""))
     head.add_row("cost per merged change", _money(s["cost_per_merged_change"]))
     head.add_row("median AI cost per AI-assisted change", _money(s["median_ai_cost_usd"]))
@@ -246,13 +246,18 @@ def render_table(data: Any, limit: int) -> None:
                                  ("tests", "right", 5)):
         table.add_column(name, justify=justify, no_wrap=True, min_width=width)
     table.add_column("title", ratio=1, overflow="ellipsis", no_wrap=True, min_width=10)  # one row per change
+    later = False
     for row in data.rows(limit):
         tests = row["tests"]
+        later = later or row["priced_later"]
         table.add_row(
             row["commit"][:8], row["merged_at"][:10], f"#{row['pr']}" if row["pr"] else "",
-            _money(row["cost"]).replace("n/a", "unknown") if row["ai"] else row["who"],
+            (_money(row["cost"]).replace("n/a", "unknown") + ("*" if row["priced_later"] else "")) if row["ai"]
+            else row["who"],
             "—" if row["lines"] is None else f"{row['lines']:,}", row["outcome"],  # not counted (--lines all counts)
             "" if tests is None else f"{tests[0]}/{tests[0] + tests[1]}",
             (f"[big: {row['commits']:,} commits] " if row["big"] else "") + terminal_text(row["title"]),
         )
     console.print(table, markup=False, highlight=False)
+    if later:
+        console.print(f"* {PRICED_LATER_NOTE}.", markup=False, highlight=False)

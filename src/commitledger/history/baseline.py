@@ -51,4 +51,5 @@ def compute_baseline(repo_path: Path, ref: str, days: int, now: datetime | None 
         revert_rate_other=summary["revert_rate_other"],
         revert_rate_bot=summary["revert_rate_bot"],
         bot_changes=summary["bot_merged"],
+        priced_later=summary["priced_later"],
     )

@@ -26,6 +26,7 @@ Definitions (README, DESIGN.md):
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import statistics
@@ -41,7 +42,7 @@ from commitledger.history.periods import periods as period_rows, tally
 from commitledger.history.reverts import RevertState, final_states, locate, resolve_reverts
 from commitledger.git.run import require_sha1
 from commitledger.git.run import run as run_git
-from commitledger.history.scan import ScanCounter, count_lines, first_parent_until, scan_segment
+from commitledger.history.scan import _PACK, ScanCounter, count_lines, first_parent_until, scan_segment
 from commitledger.git.notes import load_notes
 from commitledger.history.usage_notes import apply_usage_notes
 from commitledger.git.paths import find_repo
@@ -393,6 +394,7 @@ class History:
                 "commit": self.chain.sha_at(index), "merged_at": iso(self.chain.time[index]),
                 "pr": self.chain.pr[index] if self.chain.pr[index] >= 0 else _int(note.get("pr")),
                 "ai": bool(self.chain.ai[index]), "cost": None if cost != cost else cost,
+                "priced_later": priced_later(self.chain, index),
                 "who": self.chain.author_kind(index), "big": self.chain.commits[index] > self.big_change_commits,
                 "commits": self.chain.commits[index],
                 "lines": self.chain.lines_at(index),
@@ -403,7 +405,7 @@ class History:
             }
         for entry in self.abandoned[: max(0, limit - count)]:
             yield {"commit": entry.commit, "merged_at": iso(entry.time), "pr": entry.pr, "ai": True, "who": "ai",
-                   "big": False, "commits": 0,
+                   "big": False, "commits": 0, "priced_later": False,
                    "cost": entry.cost_usd, "lines": None, "outcome": "abandoned", "tests": None,
                    "title": f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR"}
 
@@ -424,6 +426,34 @@ class History:
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 6) if values else None
+
+
+_FLAGS = _PACK.size - 1  # the flags byte of a packed usage (history.scan); bit 1: a line was priced later
+
+
+def priced_later(chain: Chain, index: int) -> bool:
+    """Whether a change's cost includes AI-Usage lines priced later (tokens, no cost_usd), which readers say."""
+    blob = chain.usage_blob(index) if chain.has_usage[index] else None
+    return bool(blob and blob[_FLAGS] & 2)
+
+
+def count_priced_later(chain: Chain, indices: list[int]) -> int:
+    """How many of ``indices`` (ascending) are ``priced_later``: segment by segment, not a lookup per change.
+
+    Only the segments holding one of them load their usage (a 90-day baseline reads the recent ones);
+    a whole-history count over 100k changes costs ~0.08 s warm, most of it loading those blobs. A
+    priced-later column in the cache's core (``history.cache.Segment``) would make it a column sum.
+    """
+    wanted = [i for i in indices if chain.has_usage[i]]
+    override, found, base = chain.usage_override, 0, 0
+    for seg, start, end in chain.spans():
+        first, last = bisect.bisect_left(wanted, base), bisect.bisect_left(wanted, base + end - start)
+        if first < last:
+            usage = seg.detail()[0]
+            found += sum(1 for i in wanted[first:last]
+                         if (blob := override.get(i) or usage[start + i - base]) and blob[_FLAGS] & 2)
+        base += end - start
+    return found
 
 
 def summarise(
@@ -488,6 +518,7 @@ def summarise(
         "lines_uncounted": 0,
         "agents": agents,
         "models": models,
+        "priced_later": count_priced_later(chain, ai),
     }
 
 

@@ -195,6 +195,9 @@ class Baseline(Contract):
     revert_rate_other: Fraction | None  # human changes (bots have their own rate)
     revert_rate_bot: Fraction | None = None
     bot_changes: Count = 0
+    # AI-assisted changes of the window whose cost includes AI-Usage lines priced later (tokens, no cost_usd):
+    # the medians read them, so the comparison says how many (0 in results written before it was counted).
+    priced_later: Count = 0
 
 
 class PrResult(Contract):
@@ -303,6 +306,9 @@ class HistorySummary(Contract):
     lines_uncounted: int = 0  # changes whose lines git could not count
     agents: dict[str, int] = Field(default_factory=dict)  # changes per agent in the window
     models: dict[str, int] = Field(default_factory=dict)
+    # AI-assisted changes whose cost includes AI-Usage lines priced later (tokens but no cost_usd when
+    # committed, priced from their tokens since): counted in cost_usd, never left out nor taken as $0.
+    priced_later: int = 0
 
 
 class HistoryResult(Contract):

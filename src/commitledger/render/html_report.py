@@ -21,8 +21,10 @@ from typing import Any, Callable
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from commitledger.history.branch import History, iso
-from commitledger.render.numbers import ai_cost_text, money as fmt_money, percent as fmt_percent
+from commitledger.history.branch import History, iso, priced_later
+from commitledger.history.periods import period_start
+from commitledger.render.numbers import (ai_cost_text, count as fmt_count, money as fmt_money, percent as fmt_percent,
+                                         priced_later_text)
 from commitledger.pr.engines.languages import BY_NAME as LANGUAGES
 
 CHART_W = 720
@@ -206,7 +208,7 @@ def costliest(history: History, count: int = 10) -> list[dict[str, Any]]:
         tests = note.get("tests") if isinstance(note.get("tests"), dict) else None
         out.append({
             "commit": facts.sha[:10], "pr": facts.pr, "title": facts.title, "merged_at": iso(facts.time)[:10],
-            "cost": money(cost), "tokens": f"{tokens:,}", "lines": "—" if facts.lines is None else f"{facts.lines:,}",
+            "cost": money(cost), "priced_later": priced_later(chain, index), "tokens": f"{tokens:,}", "lines": "—" if facts.lines is None else f"{facts.lines:,}",
             "big": facts.commits > history.big_change_commits, "commits": facts.commits,
             "who": ", ".join(facts.agents) or "AI-assisted" if facts.ai else chain.author_kind(index),
             "outcome": f"reverted {iso(state.at)[:10]}" if state else "merged",
@@ -287,7 +289,23 @@ def _period_name(kind: str, start: date) -> str:
     return f"{'month' if kind == 'month' else 'week'} of {start.isoformat()}"
 
 
-def lead_charts(history: History) -> dict[str, Chart | None]:
+def priced_later_by_period(history: History) -> dict[str, int]:
+    """Period start (ISO date, as ``history.periods``) -> AI-assisted changes priced later in it.
+
+    Nothing is read when the summary counted none (the usual case).
+    """
+    if not history.summary.get("priced_later"):
+        return {}
+    out: dict[str, int] = {}
+    chain = history.chain
+    for index in history.in_window:
+        if chain.ai[index] and priced_later(chain, index):
+            start = period_start(chain.time[index], history.period).isoformat()
+            out[start] = out.get(start, 0) + 1
+    return out
+
+
+def lead_charts(history: History, later: dict[str, int] | None = None) -> dict[str, Chart | None]:
     """The lead's view over the whole window: merged changes by author kind, AI spend, cost per merged change."""
     kind = history.period
     rows = [(date.fromisoformat(r["start"]), r) for r in history.periods]
@@ -302,7 +320,8 @@ def lead_charts(history: History) -> dict[str, Chart | None]:
         for start, r in rows], kind, lambda ticks: (lambda t: f"{t:,.0f}"), integer=True)
     spend_slots = []
     for start, r in rows:
-        text = f"{_period_name(kind, start)}: {ai_cost_text(r['cost_usd'], r['ai_merged'], r['ai_cost_unknown'])}"
+        text = (f"{_period_name(kind, start)}: "
+                f"{ai_cost_text(r['cost_usd'], r['ai_merged'], r['ai_cost_unknown'], (later or {}).get(r['start'], 0))}")
         if r["cost_usd"] is not None:
             spend_slots.append((start, [(r["cost_usd"], AI_COLOUR)], text))
         else:
@@ -327,7 +346,8 @@ def lead_charts(history: History) -> dict[str, Chart | None]:
 
 def report_context(history: History, generated_at: datetime | None = None) -> dict[str, Any]:
     s = history.summary
-    charts = lead_charts(history)
+    later = priced_later_by_period(history)
+    charts = lead_charts(history, later)
     rate_chart = bar_chart([
         ("AI-assisted", s["revert_rate_ai"], f"{s['ai_reverted']:,} of {s['ai_merged']:,} reverted"),
         ("human", s["revert_rate_human"], f"{s['human_reverted']:,} of {s['human_merged']:,} reverted"),
@@ -346,6 +366,7 @@ def report_context(history: History, generated_at: datetime | None = None) -> di
         "ai_share": fmt_percent(r["ai_share"], dash),
         "cost": money(r["cost_usd"], "unknown" if r["ai_cost_unknown"] else dash),
         "unknown": f"{r['ai_cost_unknown']:,}" if r["ai_cost_unknown"] else "",
+        "priced_later": f"{later[r['start']]:,} priced later" if later.get(r["start"]) else "",
         "per_change": money(r["cost_per_merged_change"], dash),
         "reverts": " / ".join(fmt_percent(r[k], dash) for k in ("revert_rate_ai", "revert_rate_human", "revert_rate_bot")),
     } for r in reversed(history.periods)]  # newest first, as the other tables
@@ -363,7 +384,8 @@ def report_context(history: History, generated_at: datetime | None = None) -> di
             "merged": f"{s['merged']:,}", "ai_merged": f"{s['ai_merged']:,}", "human_merged": f"{s['human_merged']:,}",
             "bot_merged": f"{s['bot_merged']:,}", "reverted": s["reverted"],
             "ai_reverted": s["ai_reverted"], "cost": money(s["cost_usd"]),
-            "cost_detail": ai_cost_text(s["cost_usd"], s["ai_merged"], s["ai_cost_unknown"]),
+            "cost_detail": ai_cost_text(s["cost_usd"], s["ai_merged"], s["ai_cost_unknown"], s["priced_later"]),
+            "priced_later": priced_later_text(s["priced_later"], "AI-assisted change"),
             "ai_cost_unknown": s["ai_cost_unknown"],
             "cost_per_merged_change": money(s["cost_per_merged_change"], unknown="no data"),
             "median_ai_cost": money(s["median_ai_cost_usd"], unknown="no data"),
@@ -386,10 +408,20 @@ def report_context(history: History, generated_at: datetime | None = None) -> di
         "mi_chart": mi_chart if noted else None,
         "mi_drops": drops,
         "mi_noted": noted,
+        "priced_later_note": _priced_later_note(s["priced_later"]),
         "colours": {"ai": AI_COLOUR, "human": HUMAN_COLOUR, "bot": BOT_COLOUR, "unknown": UNKNOWN_COLOUR},
         "chart": {"w": CHART_W, "h": CHART_H, "left": PAD_L, "right": CHART_W - PAD_R, "top": PAD_T,
                   "bottom": CHART_H - PAD_B},
     }
+
+
+def _priced_later_note(later: int) -> str:
+    """What "priced later" means and that those changes are in every figure; empty when there are none."""
+    if not later:
+        return ""
+    return (f"Priced later: {fmt_count(later, 'AI-assisted change')} {'has' if later == 1 else 'have'} AI-Usage lines "
+            "with tokens but no cost_usd when committed (no price was known then), priced from their tokens with "
+            "the current prices and included in every figure, never as $0.")
 
 
 def render_report(history: History, generated_at: datetime | None = None) -> str:

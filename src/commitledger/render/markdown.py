@@ -254,6 +254,7 @@ def build_view(result: PrResult, limits: Limits) -> dict[str, Any]:
         "any_ai": result.ai_commits > 0 or result.discarded_commits > 0,
         "tokens": usage.tokens if usage.has_tokens() or cost is not None else None,
         "unknown_commits": sum(1 for c in result.commit_list if c.ai and c.usage is None),
+        "priced_later": priced_later_commits(result),
         "ratio": cost / base.median_ai_cost_usd if base and base.median_ai_cost_usd and cost is not None else None,
         "debt": len(result.signals),  # every raised signal, tests-failed included: what --fail-on can fail on
         "mi_row": maintainability_row(result),
@@ -273,6 +274,17 @@ def build_view(result: PrResult, limits: Limits) -> dict[str, Any]:
         "reverts": result.reverts,
         "trimmed": bool(commits_more or files_more or models_more or len(warnings) < len(result.warnings)),
     }
+
+
+def priced_later_commits(result: PrResult) -> int:
+    """Commits whose cost includes AI-Usage lines priced later (tokens, no cost_usd when committed).
+
+    The reviewer is told how many, since part of the figure was not priced at
+    commit time. A result whose per-commit list lacks them (hand-built, or cut)
+    still says so: each priced-later line counts as at least one commit.
+    """
+    commits = sum(1 for c in result.commit_list if c.usage is not None and c.usage.priced_later)
+    return commits or (result.usage.priced_later or 0)
 
 
 def maintainability_row(result: PrResult) -> dict[str, Any] | None:
@@ -310,7 +322,8 @@ def _commit_row(commit: Any) -> dict[str, Any]:
         "models": getattr(commit, "models", []),
         "ai": commit.ai,
         "markers": commit.markers,
-        "usage": {"tokens": usage.tokens, "cost_usd": usage.cost_usd} if usage is not None else None,
+        "usage": {"tokens": usage.tokens, "cost_usd": usage.cost_usd, "priced_later": usage.priced_later}
+        if usage is not None else None,
         "tests_touched": commit.tests_touched,
     }
 

@@ -36,16 +36,37 @@ def count(value: int, noun: str) -> str:
     return f"{value:,} {noun}{'' if value == 1 else 's'}"
 
 
-def ai_cost_text(cost: float | None, ai_changes: int, unknown: int) -> str:
-    """What the AI spend of some changes is, saying how many have no known cost.
+# What "priced later" means, for a legend or a footnote (the figure itself says how many).
+PRICED_LATER_NOTE = ("priced later: AI-Usage lines with tokens but no cost_usd when committed (no price was known "
+                     "then), priced from their tokens with the current prices")
+
+
+def priced_later_text(later: int, noun: str = "change") -> str:
+    """``1 change priced later from its tokens``; empty for 0 (nothing to say)."""
+    if not later:
+        return ""
+    return f"{count(later, noun)} priced later from {'its' if later == 1 else 'their'} tokens"
+
+
+def ai_cost_text(cost: float | None, ai_changes: int, unknown: int, later: int = 0) -> str:
+    """What the AI spend of some changes is, saying how many have no known cost and how many were priced later.
 
     "$12.40", "$12.40 (usage unknown for 3 of 40 AI-assisted changes)",
-    "unknown (1,051 AI-assisted changes, usage unknown for 1,051)".
+    "$12.40 (2 of 40 AI-assisted changes priced later from their tokens)",
+    "unknown (1,051 AI-assisted changes, usage unknown for 1,051)". A change
+    priced later (tokens but no cost_usd in its trailer) is in the sum: the
+    figure says so, so a reader knows part of it was not priced at commit time.
     """
     if not ai_changes:
         return money(cost) if cost else "none (no AI-assisted change)"
     if cost is None or unknown >= ai_changes:
         return f"{UNKNOWN} ({count(ai_changes, 'AI-assisted change')}, usage unknown for {unknown:,})"
+    if unknown and later:
+        return (f"{money(cost)} (usage unknown for {unknown:,} of {count(ai_changes, 'AI-assisted change')}; "
+                f"{later:,} priced later from {'its' if later == 1 else 'their'} tokens)")
     if unknown:
         return f"{money(cost)} (usage unknown for {unknown:,} of {count(ai_changes, 'AI-assisted change')})"
+    if later:
+        return (f"{money(cost)} ({later:,} of {count(ai_changes, 'AI-assisted change')} priced later from "
+                f"{'its' if later == 1 else 'their'} tokens)")
     return money(cost)
