@@ -16,10 +16,9 @@ truncated, replaced or copied.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path  # imported where used: a warm commit hook needs none
     from typing import Any, ClassVar, Iterable, Literal, Mapping, Protocol
 else:
     Protocol = object
@@ -152,6 +151,8 @@ class Env(Frozen):
         """
         named = self.environ.get(variable, "").strip()
         if named:
+            from pathlib import Path
+
             return [Path(part.strip()).expanduser() for part in named.split(",") if part.strip()]
         return list(defaults)
 
