@@ -8,9 +8,10 @@ cost of everything else the hook imports. The C accelerator ``_json`` that
 ``json.loads``/``json.dumps`` do (same accepted input, same output). Where
 ``_json`` is missing (another Python implementation) they are ``json``'s own.
 
-An error inside a string (a control character) makes ``_json`` import
-``json.decoder`` for its exception class: a bad line costs the import, a good
-one never does. Every failure is a ``ValueError``, as with ``json``.
+``_json`` raises its errors inside a string (unterminated, a control
+character) as ``json.decoder.JSONDecodeError`` only once ``json.decoder`` is
+imported; before that it fails with a ``SystemError`` and no message. Both
+become a ``ValueError`` here, as every other failure: what ``json`` raises.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def make_loads(parse_float: Any = float, parse_constant: Any = None) -> tuple[Ca
             raise ValueError(f"Expecting value at char {exc.value}") from None
         except RecursionError:
             raise ValueError("nested too deeply") from None
+        except SystemError:  # an error inside a string, json.decoder not imported (see above)
+            raise ValueError("Invalid string") from None
         if end != size and text[end:].strip(_WS):
             raise ValueError(f"Extra data at char {end}")
         return value

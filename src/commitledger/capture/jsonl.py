@@ -150,6 +150,8 @@ def parse(raw: bytes) -> Any:
         return _strict_loads(text)  # leading whitespace, else the ValueError
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    except SystemError:  # an error inside a string (capture.fastjson)
+        raise ValueError("Invalid string") from None
     if end != len(text) and text[end:].strip():
         raise ValueError("extra data after a JSON value")
     return value
