@@ -237,8 +237,7 @@ READERS: dict[str, str] = {
 
 
 def load_reader(agent: str) -> Reader:
-    import importlib
-
     module_name, _, class_name = READERS[agent].partition(":")
-    module = importlib.import_module(module_name)
+    # __import__, not importlib.import_module: the importlib package (and warnings) costs the hook.
+    module = __import__(module_name, fromlist=[class_name])
     return getattr(module, class_name)()  # type: ignore[no-any-return]
