@@ -24,7 +24,10 @@ logs; prints per-model tokens and cost from the trailers next to
 genai-prices priced request by request and ccusage, then the warm hook
 against ``python -c pass`` (target <= 3).
 
-Run: python bench/hook.py [--scale 1.0] [--keep DIR] [--all-agents | --current-models]
+The hook is timed as git runs it: ``commitledger-hook`` (what ``commitledger install`` and the
+pre-commit hooks exec); ``--console-script`` times ``commitledger hook ...`` instead.
+
+Run: python bench/hook.py [--scale 1.0] [--keep DIR] [--all-agents | --current-models] [--console-script]
 """
 
 from __future__ import annotations
