@@ -24,7 +24,10 @@ logs; prints per-model tokens and cost from the trailers next to
 genai-prices priced request by request and ccusage, then the warm hook
 against ``python -c pass`` (target <= 3).
 
-Run: python bench/hook.py [--scale 1.0] [--keep DIR] [--all-agents | --current-models]
+The hook is timed as git runs it: ``commitledger-hook`` (what ``commitledger install`` and the
+pre-commit hooks exec); ``--console-script`` times ``commitledger hook ...`` instead.
+
+Run: python bench/hook.py [--scale 1.0] [--keep DIR] [--all-agents | --current-models] [--console-script]
 """
 
 from __future__ import annotations
@@ -46,9 +49,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CCUSAGE = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ccusage"
 REPOS = 10
-# The console script pip (and pre-commit) install, as git runs it; ``python -m`` adds runpy's import.
+# The console script pip installs; ``python -m`` adds runpy's import.
 _SCRIPT = Path(sys.executable).with_name("commitledger")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "commitledger"]
+# What git runs on every commit: the hook scripts ``commitledger install`` writes and the
+# pre-commit hooks exec ``commitledger-hook`` (a plain script; the console-script wrapper
+# imports re first). ``--console-script`` measures ``commitledger hook`` instead.
+_HOOK = Path(sys.executable).with_name("commitledger-hook")
+HOOK = [str(_HOOK)] if _HOOK.exists() else [*COMMAND, "hook"]
 SONNET = "claude-sonnet-4-5-20250929"
 HAIKU = "claude-haiku-4-5-20251001"
 
@@ -175,9 +183,9 @@ def prepare_warm(repo: Path, env: dict[str, str]) -> None:
     (repo / "f.txt").write_text("x\n")
     _git(repo, "add", "f.txt")
     msg.write_text("bench\n")
-    subprocess.run([*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True, capture_output=True)
+    subprocess.run([*HOOK, "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True, capture_output=True)
     _git(repo, "commit", "-q", "--no-verify", "-F", str(msg))
-    subprocess.run([*COMMAND, "hook", "post-commit"], env=env, cwd=repo, check=True)
+    subprocess.run([*HOOK, "post-commit"], env=env, cwd=repo, check=True)
 
 
 def warm_hook_once(repo: Path, env: dict[str, str], transcript: Path, i: int | None) -> float:
@@ -191,7 +199,7 @@ def warm_hook_once(repo: Path, env: dict[str, str], transcript: Path, i: int | N
             handle.write(json.dumps(row, separators=(",", ":")) + "\n")
     msg.write_text("bench\n")
     start = time.perf_counter()
-    subprocess.run([*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True, capture_output=True)
+    subprocess.run([*HOOK, "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -227,9 +235,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="runs per warm timing (median reported)")
     parser.add_argument("--keep", type=Path, default=None, help="generate into (and keep) this directory")
     parser.add_argument("--all-agents", action="store_true", help="every agent's logs present, not only Claude Code's")
+    parser.add_argument("--console-script", action="store_true",
+                        help="time 'commitledger hook ...' (the console script) instead of commitledger-hook")
     parser.add_argument("--current-models", action="store_true",
                         help="today's models and billing features: cost vs genai-prices and ccusage, warm hook")
     args = parser.parse_args()
+    if args.console_script:
+        HOOK[:] = [*COMMAND, "hook"]
+    print(f"hook command: {' '.join(Path(HOOK[0]).name if i == 0 else a for i, a in enumerate(HOOK))}")
     if args.current_models:
         current_models(args)
         return
@@ -476,7 +489,7 @@ def current_models(args: argparse.Namespace) -> None:
         truth = genai_truth(billed)
         msg = repo / ".git" / "BENCH_MSG"
         msg.write_text("bench\n")
-        subprocess.run([*COMMAND, "hook", "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True)
+        subprocess.run([*HOOK, "prepare-commit-msg", str(msg), "message"], env=env, cwd=repo, check=True)
         ours = _trailer_models(msg.read_text(encoding="utf-8"))
         print(f"{len(billed)} billed requests (Claude Code + Codex), {len(truth)} models")
         print(f"{'model':24} {'requests':>8} {'tokens (ours = truth)':>22} {'ours $':>10} {'genai-prices $':>15} {'diff':>7}")
@@ -500,7 +513,7 @@ def current_models(args: argparse.Namespace) -> None:
             print(f"ccusage 20.0.24 daily --offline (claude + codex): ${cc:.4f}")
         _git(repo, "add", "-A")
         _git(repo, "commit", "-q", "--allow-empty", "--no-verify", "-F", str(msg))
-        subprocess.run([*COMMAND, "hook", "post-commit"], env=env, cwd=repo, check=True)
+        subprocess.run([*HOOK, "post-commit"], env=env, cwd=repo, check=True)
         hook: list[float] = []
         bare: list[float] = []
         hook_cpu: list[float] = []

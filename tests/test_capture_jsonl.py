@@ -75,3 +75,26 @@ def test_times_and_counts() -> None:
     assert iso_to_epoch(1777885203120) == pytest.approx(1777885203.12)
     assert iso_to_epoch("yesterday") is None
     assert [as_int(v) for v in (5, -3, 2.9, "12", "x", None, True)] == [5, 0, 2, 12, 0, 0, 0]
+
+
+def test_bad_strings_are_value_errors_without_the_json_package() -> None:
+    """_json's errors inside a string need json.decoder for their class: the hook, which never imports it, still gets ValueError."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from commitledger.capture import fastjson\n"
+        "from commitledger.capture.jsonl import parse, strict_loads\n"
+        "for bad in (b'{\"a\": \"x', b'\"abc', b'{\"a\":\"\\x01\"}', b'{\"a\":1', b'[1,'):\n"
+        "    for f in (parse, strict_loads, fastjson.loads):\n"
+        "        try:\n"
+        "            f(bad)\n"
+        "        except ValueError:\n"
+        "            continue\n"
+        "        raise SystemExit(f'{f.__name__} accepted {bad!r}')\n"
+        "assert parse(b'{\"a\": [1, 2.5, null]}') == {'a': [1, 2.5, None]}\n"
+        "assert 'json' not in sys.modules and 're' not in sys.modules, sorted(sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

@@ -51,6 +51,7 @@ def project_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    shutil.copytree(ROOT / "scripts", dest / "scripts")  # commitledger-hook, what the hooks run
     env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
     git(dest, "init", "-q", "-b", "main", env=env)
     git(dest, "add", "-A", env=env)

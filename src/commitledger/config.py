@@ -9,10 +9,11 @@ is not is worse than a one-line complaint.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path  # the hook passes a str: pathlib costs it more than its own work
     from typing import Any, ClassVar
 
 from commitledger.errors import CommitledgerError
@@ -199,18 +200,18 @@ def _type_names(types: tuple[type, ...]) -> str:
     return " or ".join(dict.fromkeys(names[t] for t in types if t in names))
 
 
-def load_config(root: Path | None) -> Config:
+def load_config(root: Path | str | None) -> Config:
     """Read ``<root>/pyproject.toml``; defaults when there is none or no table."""
     config = Config()
     if root is None:
         return config
-    path = root / "pyproject.toml"
     try:
-        raw = path.read_bytes()
+        with open(os.path.join(root, "pyproject.toml"), "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         return config
     except OSError as exc:
-        raise CommitledgerError(f"cannot read {path.name}: {exc.strerror}") from None
+        raise CommitledgerError(f"cannot read pyproject.toml: {exc.strerror}") from None
     if b"commitledger" not in raw:  # no table of ours: skip the TOML parser (the hook runs this)
         return config
     import tomllib
@@ -218,7 +219,7 @@ def load_config(root: Path | None) -> Config:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CommitledgerError(f"cannot read {path.name}: {exc}") from None
+        raise CommitledgerError(f"cannot read pyproject.toml: {exc}") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise CommitledgerError("[tool] in pyproject.toml must be a table")

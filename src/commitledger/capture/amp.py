@@ -33,6 +33,8 @@ AGENT = "amp"
 
 class AmpReader:
     agent = AGENT
+    # Every event of one file carries the file's one working directory (see capture.index).
+    fixed_cwd = True
 
     def incremental(self, path: Path) -> bool:
         return False

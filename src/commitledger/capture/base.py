@@ -16,10 +16,9 @@ truncated, replaced or copied.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path  # imported where used: a warm commit hook needs none
     from typing import Any, ClassVar, Iterable, Literal, Mapping, Protocol
 else:
     Protocol = object
@@ -152,6 +151,8 @@ class Env(Frozen):
         """
         named = self.environ.get(variable, "").strip()
         if named:
+            from pathlib import Path
+
             return [Path(part.strip()).expanduser() for part in named.split(",") if part.strip()]
         return list(defaults)
 
@@ -239,8 +240,7 @@ READERS: dict[str, str] = {
 
 
 def load_reader(agent: str) -> Reader:
-    import importlib
-
     module_name, _, class_name = READERS[agent].partition(":")
-    module = importlib.import_module(module_name)
+    # __import__, not importlib.import_module: the importlib package (and warnings) costs the hook.
+    module = __import__(module_name, fromlist=[class_name])
     return getattr(module, class_name)()  # type: ignore[no-any-return]

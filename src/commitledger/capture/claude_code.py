@@ -62,10 +62,10 @@ before parsing (see ``_parse_row``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
@@ -97,6 +97,8 @@ def project_filter(worktree: str | None) -> Any:
     spellings = {worktree, os.path.realpath(worktree)}
     if not all(sp.isascii() for sp in spellings):
         return None
+    from pathlib import Path  # listing only: a warm hook reads from the cached listing
+
     exact: set[str] = set()
     prefixes: list[str] = []
     for spelling in spellings:
@@ -130,11 +132,16 @@ _NOT_PROMPT_PREFIXES: tuple[str, ...] = (
 
 class ClaudeCodeReader:
     agent = AGENT
+    # read() takes a str path and needs nothing roots() learns: a warm hook reading one grown
+    # transcript imports no pathlib (see capture.index).
+    reads_str = True
 
     def incremental(self, path: Path) -> bool:
         return True
 
     def roots(self, env: Env) -> list[Path]:
+        from pathlib import Path
+
         configured = env.environ.get("CLAUDE_CONFIG_DIR", "").strip()
         if configured:
             dirs = [Path(part.strip()).expanduser() for part in configured.split(",") if part.strip()]
@@ -148,6 +155,8 @@ class ClaudeCodeReader:
         return out
 
     def files(self, env: Env) -> Iterable[Path]:
+        from pathlib import Path
+
         # One tree can be reachable through two roots (~/.claude symlinked to ~/.config/claude):
         # list it once. Compared per root, not per file, to keep a cold listing cheap.
         seen: set[str] = set()
@@ -329,11 +338,18 @@ def _misshapen(buf: bytes, start: int, end: int) -> bool:
     return start < end and not (buf[start] == 0x7B and buf[end - 1] == 0x7D)
 
 
-def _session_from_path(path: Path) -> str:
+def _stem(name: str) -> str:
+    """``Path(name).stem``: the name without its last suffix."""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
+def _session_from_path(path: Path | str) -> str:
     """The session a file belongs to when its rows do not say: ``<session>/subagents/x.jsonl`` → session."""
-    if path.parent.name == "subagents":
-        return path.parent.parent.name
-    return path.stem
+    parent, name = os.path.split(os.path.normpath(os.fspath(path)))
+    if os.path.basename(parent) == "subagents":
+        return os.path.basename(os.path.dirname(parent))
+    return _stem(name)
 
 
 def _assistant(row: dict[str, Any], events: list[UsageEvent], fallback_session: str, with_request: bool) -> bool:

@@ -56,10 +56,11 @@ file is neither needed nor looked for.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
@@ -79,11 +80,14 @@ _TIERS = frozenset({"priority", "flex", "fast"})
 
 class CodexReader:
     agent = AGENT
+    reads_str = True  # read() takes a str path and needs nothing roots() learns (see capture.index)
 
     def incremental(self, path: Path) -> bool:
         return True
 
     def roots(self, env: Env) -> list[Path]:
+        from pathlib import Path  # listing only: a warm hook reads from the cached listing
+
         home = env.environ.get("CODEX_HOME", "").strip()
         base = Path(home).expanduser() if home else env.home / ".codex"
         return [base / "sessions", base / "archived_sessions"]
@@ -271,8 +275,10 @@ def _spawn_parent(source: Any) -> str | None:
     return parent if isinstance(parent, str) and parent else None
 
 
-def _id_from_name(path: Path) -> str:
+def _id_from_name(path: Path | str) -> str:
     """``rollout-2026-05-04T10-00-00-<uuid>.jsonl`` → ``<uuid>`` (the session id Codex names it by)."""
-    stem = path.stem
+    name = os.path.basename(os.path.normpath(os.fspath(path)))
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name
     parts = stem.split("-")
     return "-".join(parts[-5:]) if len(parts) >= 10 else stem

@@ -13,6 +13,13 @@ Per worktree (``state_dir/index.bin``) and per reader, the index keeps:
   the window's dedupe keys keep totals exact when bytes are read twice.
   Whole-file formats (``reader.incremental(path)`` is False) are re-read
   whenever their size or mtime changes.
+- whether the file's events lie outside this worktree: for a reader whose
+  files each keep one working directory (``fixed_cwd``: an Amp thread, a
+  VS Code agent's task, a pi or OpenClaw session), a file whose every event
+  so far lay outside the worktree (another repository's thread) is not
+  read again when it changes, only ``stat``-ed: nothing it gains can belong
+  here. A replaced file (new inode) or one that shrank below its offset is
+  read again.
 - the file listing, valid while the modification time of every directory
   under the reader's roots is unchanged (a new entry changes its directory's
   mtime), so a run with nothing new costs a ``stat`` per directory and per
@@ -26,17 +33,24 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
-from collections.abc import Mapping
+
+# The ABC itself, as ``os`` loaded it at start-up: ``collections.abc`` imports the whole
+# ``collections`` package, which a commit hook that imports no ``re`` would pay for alone.
+from _collections_abc import Mapping
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import Any, BinaryIO, Callable, Iterable, Iterator
+
+    from commitledger.hook.state import StrPath
 
 from commitledger.capture.base import READERS, Env, Reader, UsageEvent, load_reader, valid_event
 
 INDEX_FILE = "index.bin"
 INDEX_VERSION = 2
+# record[8]: what the events read from a file so far say about this worktree.
+_NO_EVENTS, _FOREIGN, _HERE = 0, 1, 2
 # A directory modified this recently may still be getting entries within the
 # clock's granularity: its listing is not cached.
 _HOT_SECONDS = 2.0
@@ -49,7 +63,7 @@ class ReaderStats:
     of a millisecond to build at import.
     """
 
-    __slots__ = ("roots", "files", "bytes_read", "bad_lines", "unreadable", "listed_from_cache")
+    __slots__ = ("roots", "files", "bytes_read", "bad_lines", "unreadable", "listed_from_cache", "skipped_foreign")
 
     def __init__(self) -> None:
         self.roots: list[str] = []
@@ -58,6 +72,7 @@ class ReaderStats:
         self.bad_lines = 0  # over all files, as last counted from their start
         self.unreadable = 0  # files a read failed on in this run
         self.listed_from_cache = False
+        self.skipped_foreign = 0  # changed files not read: their one working directory is another tree's
 
 
 class Collected:
@@ -112,7 +127,7 @@ def _fingerprint_holds(env: Env, cached: Any) -> bool:
     return bool(current == cached)
 
 
-def _load_index(path: Path) -> Any:
+def _load_index(path: StrPath) -> Any:
     """The index, in ``marshal`` format: a few times faster than JSON for thousands of files.
 
     It is a cache of what was read: an unreadable one (another Python's
@@ -128,7 +143,7 @@ def _load_index(path: Path) -> Any:
         return {}
 
 
-def _save_index(path: Path, index: dict[str, Any]) -> None:
+def _save_index(path: StrPath, index: dict[str, Any]) -> None:
     """Atomically, with the free-space check and temporary-file cleanup of every state write."""
     import marshal
 
@@ -217,8 +232,21 @@ def _signature_holds(signature: list[list[Any]]) -> bool:
     return True
 
 
+def _path_env(env: Env, environ: Mapping[str, str]) -> Env:
+    """``env`` with ``home`` as a ``Path``, as readers' ``roots()`` and ``files()`` expect.
+
+    The hook passes a str home and lets only the readers it loads pay for pathlib.
+    """
+    home = env.home
+    if isinstance(home, str):
+        from pathlib import Path
+
+        home = Path(home)
+    return Env(home, environ, env.extra)
+
+
 def collect(
-    state_dir: Path,
+    state_dir: StrPath,
     env: Env,
     accept: Callable[[UsageEvent], bool],
     agents: Iterable[str] | None = None,
@@ -229,11 +257,18 @@ def collect(
     ``save_index`` after storing the events, so a crash between the two
     re-reads bytes rather than losing them.
     """
-    index_path = state_dir / INDEX_FILE
+    index_path = os.path.join(state_dir, INDEX_FILE)
     index = _load_index(index_path)
     if not isinstance(index, dict) or index.get("version") != INDEX_VERSION:
         index = {"version": INDEX_VERSION, "readers": {}}
     readers_state: dict[str, Any] = index.setdefault("readers", {})
+    # The worktree the ``_FOREIGN`` marks were made for (``accept`` is the hook's Attributor);
+    # marks made for another accept test are not trusted.
+    scope = getattr(accept, "root", None)
+    scope = scope if isinstance(scope, str) else None
+    if index.get("scope") != scope:
+        _drop_foreign_marks(readers_state)
+        index["scope"] = scope
     out = Collected()
     now = time.time()
     changed = False
@@ -244,13 +279,20 @@ def collect(
             state = {}
         loaded: list[Reader] = []
         recording = _RecordingEnviron(env.environ)
-        reader_env = Env(env.home, recording, env.extra)
+        envs: list[Env] = []
 
-        def get_reader(agent: str = agent, loaded: list[Reader] = loaded, reader_env: Env = reader_env) -> Reader:
-            """The reader, imported on first need; its roots() runs first (some learn paths there)."""
+        def reader_env(envs: list[Env] = envs, recording: _RecordingEnviron = recording) -> Env:
+            if not envs:
+                envs.append(_path_env(env, recording))
+            return envs[0]
+
+        def get_reader(agent: str = agent, loaded: list[Reader] = loaded, reader_env: Any = reader_env) -> Reader:
+            """The reader, imported on first need; its roots() runs first (some learn paths there),
+            unless it reads a file on its own (``reads_str``)."""
             if not loaded:
                 loaded.append(load_reader(agent))
-                loaded[0].roots(reader_env)
+                if not getattr(loaded[0], "reads_str", False):
+                    loaded[0].roots(reader_env())
             return loaded[0]
 
         listing = state.get("listing")
@@ -265,10 +307,10 @@ def collect(
             stats.roots = list(listing.get("roots", []))
         else:
             reader = get_reader()
-            roots = reader.roots(reader_env)
+            roots = reader.roots(reader_env())
             stats.roots = [str(r) for r in roots]
             signature = _dir_signature(roots, now)
-            files = [str(p) for p in reader.files(reader_env)]
+            files = [str(p) for p in reader.files(reader_env())]
             listing = {"sig": signature, "files": files, "roots": stats.roots} if signature is not None else None
             from_cache = False
         stats.listed_from_cache = from_cache
@@ -295,8 +337,26 @@ def collect(
                 new_files[name] = record
                 continue
             file_changed = True
-            path = Path(name)
+            if (
+                scope is not None
+                and record is not None
+                and len(record) > 8
+                and record[8] == _FOREIGN
+                and record[0] == st.st_dev
+                and record[1] == st.st_ino
+                and st.st_size >= record[4]
+            ):
+                # Another tree's thread or session grew: one stat, no read, not even the reader's import.
+                new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, *record[4:]]
+                stats.skipped_foreign += 1
+                continue
             reader = get_reader()
+            if getattr(reader, "reads_str", False):
+                path: Any = name
+            else:
+                from pathlib import Path
+
+                path = Path(name)
             fresh = (
                 record is None
                 or not reader.incremental(path)
@@ -327,12 +387,20 @@ def collect(
                 continue
             stats.bytes_read += max(0, result.end - start)
             bad += result.bad_lines
+            where = _NO_EVENTS if fresh or record is None or len(record) <= 8 else record[8]
             for event in result.events:
                 if not valid_event(event):
                     bad += 1  # an infinite, negative or oversized value: that row is bad, the file still counts
                 elif accept(event):
                     out.events.append(event)
-            new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, result.end, ctx, bad, mark]
+                    where = _HERE
+                elif where == _NO_EVENTS and event.cwd:
+                    where = _FOREIGN
+                elif not event.cwd:
+                    where = _HERE  # attributed some other way (a project hash): never skipped
+            if where == _FOREIGN and not getattr(reader, "fixed_cwd", False):
+                where = _HERE
+            new_files[name] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, result.end, ctx, bad, mark, where]
         stats.files = len(new_files)
         stats.bad_lines = sum(record[6] for record in new_files.values())
         if file_changed or len(new_files) != len(old_files):
@@ -347,8 +415,17 @@ def collect(
     return out
 
 
-def save_index(state_dir: Path, collected: Collected) -> None:
+def _drop_foreign_marks(readers_state: dict[str, Any]) -> None:
+    for state in readers_state.values():
+        files = state.get("files") if isinstance(state, dict) else None
+        if isinstance(files, dict):
+            for record in files.values():
+                if isinstance(record, list) and len(record) > 8 and record[8] == _FOREIGN:
+                    record[8] = _NO_EVENTS
+
+
+def save_index(state_dir: StrPath, collected: Collected) -> None:
     """Persist the offsets of a ``collect`` run, once its events are stored."""
     if collected.dirty:
-        _save_index(state_dir / INDEX_FILE, collected.index)
+        _save_index(os.path.join(state_dir, INDEX_FILE), collected.index)
         collected.dirty = False

@@ -16,16 +16,15 @@ prefilters before paying for ``json.loads``.
 
 from __future__ import annotations
 
-import json
 import os
-from datetime import datetime, timezone
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import Any, Callable, Iterator
 
 from commitledger.capture.base import MAX_TOKENS, ReadResult
+from commitledger.capture.fastjson import make_loads
 
 # Large reads keep the syscall count low on multi-GB log trees; one chunk is
 # the most a single read holds in memory beyond the longest line.
@@ -127,18 +126,15 @@ def _finite(text: str) -> float:
 
 
 # Strict JSON: NaN, Infinity and numbers that overflow a float make their line bad (counted),
-# instead of a value that later raises in int() or poisons a sum.
-_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
-_scan_once = _DECODER.scan_once
+# instead of a value that later raises in int() or poisons a sum. (``_json``'s C scanner,
+# not ``json``: importing ``json`` costs the hook more than reading the new lines.)
+_strict_loads, _scan_once = make_loads(parse_float=_finite, parse_constant=_no_constant)
 
 
 def strict_loads(raw: bytes | str) -> Any:
     """``json.loads`` without NaN, Infinity or overflowing numbers (they raise ``ValueError``)."""
     text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
-    try:
-        return _DECODER.decode(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    return _strict_loads(text)
 
 
 def parse(raw: bytes) -> Any:
@@ -151,9 +147,11 @@ def parse(raw: bytes) -> Any:
     try:
         value, end = _scan_once(text, 0)
     except StopIteration:
-        return _DECODER.decode(text)  # leading whitespace, or an error message worth having
+        return _strict_loads(text)  # leading whitespace, else the ValueError
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    except SystemError:  # an error inside a string (capture.fastjson)
+        raise ValueError("Invalid string") from None
     if end != len(text) and text[end:].strip():
         raise ValueError("extra data after a JSON value")
     return value
@@ -237,7 +235,48 @@ def walk_files(root: Path, suffix: str, *, prefix: str = "") -> list[Path]:
                 except OSError:
                     continue
     found.sort()
+    from pathlib import Path  # listing only: a warm hook reads from the cached listing
+
     return [Path(p) for _, p in found]
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _utc_epoch(value: str) -> float | None:
+    """``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z``, the form agents log, as ``datetime`` would read it; else None.
+
+    ``datetime`` is imported only for the other forms (offsets, no seconds,
+    no zone): its import costs the hook more than the rest of a warm read.
+    """
+    size = len(value)
+    if size not in (20, 24, 27) or value[-1] != "Z" or value[4] != "-" or value[7] != "-" or value[10] != "T":
+        return None
+    if value[13] != ":" or value[16] != ":" or (size > 20 and value[19] != "."):
+        return None
+    digits = value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
+    fraction = value[20:-1]
+    if not (digits.isdigit() and digits.isascii() and (not fraction or (fraction.isdigit() and fraction.isascii()))):
+        return None
+    year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
+    hour, minute, second = int(digits[8:10]), int(digits[10:12]), int(digits[12:14])
+    if not (1 <= year and 1 <= month <= 12 and 1 <= day and hour < 24 and minute < 60 and second < 60):
+        return None
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if day > _MONTH_DAYS[month - 1] + (month == 2 and leap):
+        return None
+    micro = int(fraction) * (1000 if len(fraction) == 3 else 1) if fraction else 0
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    return (seconds * 1_000_000 + micro) / 1_000_000  # timedelta.total_seconds(), exactly
 
 
 def iso_to_epoch(value: Any) -> float | None:
@@ -246,6 +285,11 @@ def iso_to_epoch(value: Any) -> float | None:
         return float(value) / 1000.0 if value > 1e11 else float(value)
     if not isinstance(value, str) or not value:
         return None
+    fast = _utc_epoch(value)
+    if fast is not None:
+        return fast
+    from datetime import datetime, timezone
+
     try:
         parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:

@@ -34,6 +34,8 @@ AGENT = "pi"
 
 class PiReader:
     agent = AGENT
+    # Every event of one file carries the file's one working directory (see capture.index).
+    fixed_cwd = True
     # Row types that carry no message; a model change names the model of the rows after it.
     _MODEL_ROWS = ("model_change",)
 

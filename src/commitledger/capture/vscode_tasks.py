@@ -65,6 +65,8 @@ class TaskFolderReader:
 
     agent = ""
     extension = ""
+    # Every event of one file carries the file's one working directory (see capture.index).
+    fixed_cwd = True
 
     def incremental(self, path: Path) -> bool:
         return False

@@ -35,14 +35,20 @@ def hooks_dir(worktree: Path) -> Path:
 
 
 def script(name: str, python: str | None = None) -> str:
-    """The hook script: this install's console script (or interpreter) when it still exists,
-    else ``commitledger`` on PATH, else a warning (the commit goes through)."""
+    """The hook script: this install's ``commitledger-hook`` (or console script, or interpreter) when
+    it still exists, else ``commitledger`` on PATH, else a warning (the commit goes through).
+
+    ``commitledger-hook`` first: it is a plain script, while the console script's wrapper imports
+    ``re`` before it calls us, a third of Python's start-up on every commit.
+    """
     interpreter = python or sys.executable
     py = shlex.quote(interpreter)
+    lean = shlex.quote(str(Path(interpreter).with_name("commitledger-hook")))
     console = shlex.quote(str(Path(interpreter).with_name("commitledger")))
     return (
         "#!/bin/sh\n"
         f"{MARKER} (installed by 'commitledger install'; 'commitledger uninstall' removes it)\n"
+        f'if [ -x {lean} ]; then exec {lean} {name} "$@"; fi\n'
         f'if [ -x {console} ]; then exec {console} hook {name} "$@"; fi\n'
         f'if [ -x {py} ]; then exec {py} -m commitledger hook {name} "$@"; fi\n'
         f'if command -v commitledger >/dev/null 2>&1; then exec commitledger hook {name} "$@"; fi\n'

@@ -18,12 +18,26 @@ The rules followed (git's ``trailer.c``):
 
 from __future__ import annotations
 
-import re
+from commitledger.ledger.trailers import is_our_trailer as _ours
 
 SCISSORS = "------------------------ >8 ------------------------"
-_TRAILER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*[ \t]*:")
 _GIT_GENERATED = ("Signed-off-by: ", "(cherry picked from commit ")
-_OURS = re.compile(r"^[ \t]*(ai-usage|assisted-by)[ \t]*:", re.IGNORECASE)
+# String tests, not regular expressions: ``import re`` costs the hook more than its work.
+_TOKEN_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_TOKEN_CHARS = _TOKEN_FIRST | {"-"}
+
+
+def _is_trailer_line(line: str) -> bool:
+    """``[A-Za-z0-9][A-Za-z0-9-]*[ \\t]*:`` at the start of ``line``: a ``Token: value`` trailer."""
+    if not line or line[0] not in _TOKEN_FIRST:
+        return False
+    size = len(line)
+    i = 1
+    while i < size and line[i] in _TOKEN_CHARS:
+        i += 1
+    while i < size and line[i] in " \t":
+        i += 1
+    return i < size and line[i] == ":"
 
 
 def _message_end(lines: list[str], comment: str) -> int:
@@ -44,7 +58,7 @@ def _last_text_line(lines: list[str], end: int, comment: str, skip_ours: bool = 
         line = lines[i]
         if _is_comment(line, comment) or not line.strip():
             continue
-        if skip_ours and _OURS.match(line):
+        if skip_ours and _ours(line):
             continue
         return i
     return None
@@ -64,7 +78,7 @@ def _is_trailer_block(paragraph: list[str], comment: str) -> bool:
             continue
         if line[:1] in (" ", "\t"):
             continue  # continuation of the previous line
-        if _TRAILER.match(line):
+        if _is_trailer_line(line):
             trailers += 1
             generated = generated or line.startswith(_GIT_GENERATED)
         elif line.startswith("(cherry picked from commit "):
@@ -108,7 +122,7 @@ def strip_ours(message: str, comment: str = "#") -> str:
     and the blank line they leave at the end of the text."""
     lines = message.splitlines(keepends=True)
     end = _message_end(lines, comment)
-    kept = [line for line in lines[:end] if not _OURS.match(line)]
+    kept = [line for line in lines[:end] if not _ours(line)]
     # Trailing blank lines left behind before the comments/scissors are dropped.
     last = _last_text_line(kept, len(kept), comment)
     if last is not None:

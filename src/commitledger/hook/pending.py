@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any, Iterable, Mapping
 
+    from commitledger.git.lite import AnyPaths
+
 from commitledger.capture.base import Env
 from commitledger.capture.index import Collected, collect, save_index
 from commitledger.git.lite import committer_time, head_sha
-from commitledger.git.paths import RepoPaths
 from commitledger.hook.window import Attributor, Contribution, Window, aggregate, contributions, recorded_row
 
 if TYPE_CHECKING:  # the hook must not import config (tomllib) when there is no pyproject.toml
@@ -61,15 +61,26 @@ def normalise(model: str) -> str:
     return normalise_model(model)
 
 
-def reader_env(paths: RepoPaths, config: Config, environ: Mapping[str, str]) -> Env:
-    """Where the readers look: HOME and the environment, plus the paths named in the config."""
-    home = Path(environ.get("HOME") or os.path.expanduser("~"))
-    extra: dict[str, str] = {"worktree": str(paths.worktree)}
+def reader_env(paths: AnyPaths, config: Config, environ: Mapping[str, str], *, str_home: bool = False) -> Env:
+    """Where the readers look: HOME and the environment, plus the paths named in the config.
+
+    ``str_home``: ``home`` as a str, for ``collect``, which turns it into a
+    ``Path`` only for the readers it loads (the hook then imports no pathlib).
+    """
+    home: Any = environ.get("HOME") or os.path.expanduser("~")
+    if not str_home:
+        from pathlib import Path
+
+        home = Path(home)
+    worktree = os.fspath(paths.worktree)
+    extra: dict[str, str] = {"worktree": worktree}
     for name in ("aider_analytics_log", "copilot_otel_file"):
         value = getattr(config, name)
-        if value:
+        if value:  # configured only by aider and Copilot users
+            from pathlib import Path
+
             path = Path(value).expanduser()
-            extra[name] = str(path if path.is_absolute() else paths.worktree / path)
+            extra[name] = str(path if path.is_absolute() else Path(worktree) / path)
     return Env(home=home, environ=environ, extra=extra)
 
 
@@ -105,7 +116,7 @@ class Next:
 
 
 def update_window(
-    paths: RepoPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
+    paths: AnyPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
 ) -> tuple[Window, Collected]:
     """Read new log bytes into the window and save both; call under ``StateLock``."""
     from commitledger.hook.reconcile import settle
@@ -123,7 +134,7 @@ def update_window(
     elif window.floor is not None and window.floor > now:
         window.floor = now  # a window made before that rule: recording resumes from now
         window.dirty = True
-    env = reader_env(paths, config, environ)
+    env = reader_env(paths, config, environ, str_home=True)
     collected = collect(state_dir, env, Attributor(paths.worktree, dict(environ)), agents)
     window.ingest(collected.events)
     collected.events = []  # ingested; do not keep a cold read's events alive
@@ -134,7 +145,7 @@ def update_window(
 
 
 def next_commit(
-    paths: RepoPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
+    paths: AnyPaths, config: Config, environ: Mapping[str, str], agents: Iterable[str] | None = None
 ) -> Next:
     window, collected = update_window(paths, config, environ, agents)
     prices = LazyPrices(config.prices, environ)

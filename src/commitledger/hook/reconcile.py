@@ -13,15 +13,17 @@ a usage key is written into one commit, never two.
 
 from __future__ import annotations
 
+import os
 import time
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
+    from commitledger.git.lite import AnyPaths
+    from commitledger.hook.state import StrPath
+
 from commitledger.git import lite as gitlite
-from commitledger.git.paths import RepoPaths
 from commitledger.hook import window as win
 from commitledger.hook.state import load_json, save_json
 
@@ -57,7 +59,7 @@ def carried(message: str | None, staged: dict[str, Any]) -> dict[str, list[Any]]
     return written
 
 
-def landed(paths: RepoPaths, staged: dict[str, Any], head: str | None) -> tuple[str, dict[str, list[Any]]] | None:
+def landed(paths: AnyPaths, staged: dict[str, Any], head: str | None) -> tuple[str, dict[str, list[Any]]] | None:
     """The commit (HEAD or a first-parent ancestor made after the staging) that carries the staged lines."""
     if head is None or head == staged.get("head"):
         return None  # no commit since the staging (an aborted commit)
@@ -76,21 +78,21 @@ def landed(paths: RepoPaths, staged: dict[str, Any], head: str | None) -> tuple[
     return None
 
 
-def apply(state_dir: Path, written: dict[str, list[Any]]) -> None:
+def apply(state_dir: StrPath, written: dict[str, list[Any]]) -> None:
     """Mark ``written`` recorded and save the window (idempotent)."""
     window = win.Window.load(state_dir)
     window.mark_recorded(written)
     window.save()
 
 
-def settle(paths: RepoPaths, *, by_post_commit: bool = False) -> str | None:
+def settle(paths: AnyPaths, *, by_post_commit: bool = False) -> str | None:
     """Apply a pending ``staged.json`` if its commit landed, then remove it; call under ``StateLock``.
 
     Returns the sha of the commit reconciled by someone other than
     post-commit (post-commit did not run for it), else None.
     """
     state_dir = paths.state_dir
-    if not (state_dir / win.STAGED_FILE).exists():
+    if not os.path.exists(os.path.join(state_dir, win.STAGED_FILE)):
         return None
     staged = win.load_staged(state_dir)
     if staged is None or not staged.get("lines"):
@@ -111,17 +113,17 @@ def settle(paths: RepoPaths, *, by_post_commit: bool = False) -> str | None:
     return missed
 
 
-def note_missed(state_dir: Path, sha: str) -> None:
-    data = load_json(state_dir / MISSED_FILE, {})
+def note_missed(state_dir: StrPath, sha: str) -> None:
+    data = load_json(os.path.join(state_dir, MISSED_FILE), {})
     data = data if isinstance(data, dict) else {}
     count = data.get("count")
     save_json(
-        state_dir / MISSED_FILE,
+        os.path.join(state_dir, MISSED_FILE),
         {"count": (count if isinstance(count, int) else 0) + 1, "last": sha, "time": time.time()},
     )
 
 
-def missed(state_dir: Path) -> dict[str, Any] | None:
+def missed(state_dir: StrPath) -> dict[str, Any] | None:
     """What ``doctor`` reports: how many commits post-commit did not finish for, and the last one."""
-    data = load_json(state_dir / MISSED_FILE, None)
+    data = load_json(os.path.join(state_dir, MISSED_FILE), None)
     return data if isinstance(data, dict) and isinstance(data.get("count"), int) else None

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,8 +44,11 @@ from commitledger.errors import CommitledgerError
 
 if TYPE_CHECKING:
     from commitledger.config import Config
-    from commitledger.git.paths import RepoPaths
+    from commitledger.git.paths import GitDirs
     from commitledger.hook.commitcmd import CommitCommand
+
+# Paths here are str, joined with os.path (``git.paths.GitDirs``): pathlib, with the
+# re, fnmatch and urllib.parse it imports, costs more than the hook's own work.
 
 USAGE = (
     "usage: commitledger hook prepare-commit-msg MSGFILE [SOURCE [SHA]] | "
@@ -61,11 +63,11 @@ def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
     env = os.environ if environ is None else environ
     strict = False
     try:
-        from commitledger.git.paths import find_repo
+        from commitledger.git.paths import locate
 
         if not argv:
             raise CommitledgerError(USAGE)
-        paths = find_repo(environ=env)
+        paths = locate(environ=env)
         config = _config(paths.worktree)  # a broken config cannot say we are strict: it fails open, loudly
         strict = bool(config.strict)
         name, args = argv[0], argv[1:]
@@ -89,31 +91,31 @@ def run(argv: list[str], environ: Mapping[str, str] | None = None) -> int:
         return 0
 
 
-def _config(worktree: Path) -> Config:
+def _config(worktree: str) -> Config:
     # config.py skips tomllib unless pyproject.toml mentions commitledger.
     from commitledger.config import load_config
 
     return load_config(worktree)
 
 
-def _source_args(args: list[str], env: Mapping[str, str]) -> tuple[Path, str, str]:
+def _source_args(args: list[str], env: Mapping[str, str]) -> tuple[str, str, str]:
     if not args:
         raise CommitledgerError("prepare-commit-msg needs the commit message file")
     source = args[1] if len(args) > 1 else env.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
     sha = args[2] if len(args) > 2 else env.get("PRE_COMMIT_COMMIT_OBJECT_NAME", "")
-    return Path(args[0]), source, sha
+    return args[0], source, sha
 
 
-def replaying(git_dir: Path, source: str) -> bool:
+def replaying(git_dir: str, source: str) -> bool:
     """True while git replays commits (rebase, cherry-pick, revert, the sequencer).
 
     A clean single-commit revert leaves none of the classic markers, only
     ``MERGE_MSG`` (the message git prepared), which a plain ``commit -m``
     never has.
     """
-    if any((git_dir / name).exists() for name in _REPLAY_MARKERS):
+    if any(os.path.exists(os.path.join(git_dir, name)) for name in _REPLAY_MARKERS):
         return True
-    return source == "message" and (git_dir / "MERGE_MSG").exists()
+    return source == "message" and os.path.exists(os.path.join(git_dir, "MERGE_MSG"))
 
 
 def amend_flag(environ: Mapping[str, str]) -> bool | None:
@@ -129,20 +131,19 @@ def amend_flag(environ: Mapping[str, str]) -> bool | None:
     return None if found is None else found.amend
 
 
-def _comment_char(paths: RepoPaths, environ: Mapping[str, str]) -> str:
+def _comment_char(paths: GitDirs, environ: Mapping[str, str]) -> str:
     """``core.commentChar`` (``#`` unless configured; asking git costs a process, so only then)."""
-    from commitledger.git.paths import RepoPaths
-
-    assert isinstance(paths, RepoPaths)
-    candidates = [paths.common_dir / "config", Path(environ.get("HOME", "~")).expanduser() / ".gitconfig"]
+    candidates = [os.path.join(paths.common_dir, "config"),
+                  os.path.join(os.path.expanduser(environ.get("HOME", "~")), ".gitconfig")]  # fmt: skip
     if environ.get("GIT_CONFIG_GLOBAL"):
-        candidates.append(Path(environ["GIT_CONFIG_GLOBAL"]))
+        candidates.append(environ["GIT_CONFIG_GLOBAL"])
     configured = False
     for path in candidates:
         try:
-            if "commentchar" in path.read_text(encoding="utf-8", errors="replace").lower():
-                configured = True
-                break
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                if "commentchar" in handle.read().lower():
+                    configured = True
+                    break
         except OSError:
             continue
     if not configured:
@@ -156,11 +157,12 @@ def _comment_char(paths: RepoPaths, environ: Mapping[str, str]) -> str:
     return value if value and value != "auto" else "#"
 
 
-def _read_message(path: Path) -> str:
-    return path.read_bytes().decode("utf-8", errors="surrogateescape")
+def _read_message(path: str) -> str:
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", errors="surrogateescape")
 
 
-def _write_message(path: Path, text: str) -> None:
+def _write_message(path: str, text: str) -> None:
     """Replace the message file atomically: a failed write (a full disk) leaves git's text as it was."""
     from commitledger.hook.state import save_bytes
 
@@ -182,7 +184,7 @@ def _editor_opens(source: str, cmd: CommitCommand | None) -> bool:
     return False
 
 
-def _commit_msg_runs(paths: RepoPaths, environ: Mapping[str, str], cmd: CommitCommand | None) -> bool:
+def _commit_msg_runs(paths: GitDirs, environ: Mapping[str, str], cmd: CommitCommand | None) -> bool:
     from commitledger.hook.commitcmd import hook_runs
 
     if cmd is not None and cmd.no_verify:
@@ -190,10 +192,11 @@ def _commit_msg_runs(paths: RepoPaths, environ: Mapping[str, str], cmd: CommitCo
     return hook_runs(paths, environ, "commit-msg", "commitledger-commit-msg")
 
 
-def _current_fixups(git_dir: Path) -> list[str]:
+def _current_fixups(git_dir: str) -> list[str]:
     """The commits folded so far into the current fixup/squash chain of an interactive rebase."""
     try:
-        text = (git_dir / "rebase-merge" / "current-fixups").read_text(encoding="utf-8", errors="replace")
+        with open(os.path.join(git_dir, "rebase-merge", "current-fixups"), encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
     except OSError:
         return []
     out: list[str] = []
@@ -206,7 +209,7 @@ def _current_fixups(git_dir: Path) -> list[str]:
     return out
 
 
-def _replay(paths: RepoPaths, msgfile: Path, source: str, head: str | None, cmd: CommitCommand | None,
+def _replay(paths: GitDirs, msgfile: str, source: str, head: str | None, cmd: CommitCommand | None,
             environ: Mapping[str, str]) -> int:  # fmt: skip
     """While git replays commits: a fold keeps the folded commits' usage, an amend keeps the commit's.
 
@@ -250,21 +253,20 @@ def _replay(paths: RepoPaths, msgfile: Path, source: str, head: str | None, cmd:
     return 0
 
 
-def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], environ: Mapping[str, str]) -> int:
+def prepare_commit_msg(paths: GitDirs, config: Config, args: list[str], environ: Mapping[str, str]) -> int:
     from commitledger.git import lite as gitlite
     from commitledger.hook import message as msgedit
     from commitledger.hook import reconcile, window
     from commitledger.hook.commitcmd import commit_command, hook_runs
-    from commitledger.git.paths import RepoPaths
     from commitledger.hook.state import StateLock, sweep_temporaries
 
-    assert isinstance(paths, RepoPaths)
     msgfile, source, sha = _source_args(args, environ)
     state_dir = paths.state_dir
     with StateLock(state_dir):
         sweep_temporaries(state_dir)
-        sweep_temporaries(state_dir / window.RECORDED_DIR)
-        sweep_temporaries(msgfile.parent, f".{msgfile.name}.")  # a message write killed half way
+        sweep_temporaries(os.path.join(state_dir, window.RECORDED_DIR))
+        msg_dir, msg_name = os.path.split(msgfile)
+        sweep_temporaries(msg_dir or ".", f".{msg_name}.")  # a message write killed half way
         missed = reconcile.settle(paths)
         post_commit_ok: bool | None = None
         if missed:
@@ -338,7 +340,7 @@ def prepare_commit_msg(paths: RepoPaths, config: Config, args: list[str], enviro
     return 0
 
 
-def commit_msg(paths: RepoPaths, args: list[str]) -> int:
+def commit_msg(paths: GitDirs, args: list[str]) -> int:
     """After the editor: take our trailers out again where they alone would make git accept the message.
 
     A message with no other text becomes empty again (git aborts it), and an
@@ -349,7 +351,7 @@ def commit_msg(paths: RepoPaths, args: list[str]) -> int:
 
     if not args:
         raise CommitledgerError("commit-msg needs the commit message file")
-    msgfile = Path(args[0])
+    msgfile = args[0]
     text = _read_message(msgfile)
     comment = _comment_char(paths, os.environ)
     stripped = msgedit.strip_ours(text, comment)
@@ -365,15 +367,22 @@ def commit_msg(paths: RepoPaths, args: list[str]) -> int:
     return 0
 
 
-def post_commit(paths: RepoPaths) -> int:
+def post_commit(paths: GitDirs) -> int:
     """Mark the keys the new commit carries recorded, then drop ``staged.json`` (in that order)."""
     from commitledger.hook import reconcile, window
-    from commitledger.git.paths import RepoPaths
     from commitledger.hook.state import StateLock
 
-    assert isinstance(paths, RepoPaths)
-    if not (paths.state_dir / window.STAGED_FILE).exists():
+    if not os.path.exists(os.path.join(paths.state_dir, window.STAGED_FILE)):
         return 0
     with StateLock(paths.state_dir):
         reconcile.settle(paths, by_post_commit=True)
     return 0
+
+
+def main(args: list[str]) -> None:
+    """``commitledger-hook NAME ARGS``: the hooks git runs, without click; anything else goes to the full CLI."""
+    if args and args[0] in ("prepare-commit-msg", "commit-msg", "post-commit") and not {"-h", "--help"} & set(args):
+        raise SystemExit(run(args))
+    from commitledger.cli import main as cli_main
+
+    cli_main(["hook", *args])

@@ -16,15 +16,18 @@ no cleanup) are swept by ``sweep_temporaries`` on the next hook run.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from types import TracebackType
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from types import TracebackType
     from typing import Any
 
+    StrPath = str | os.PathLike[str]
+
+# Paths are str or os.PathLike and handled with os.path: the hook imports no pathlib
+# (with its fnmatch, re and urllib.parse it costs more than the hook's own work).
+from commitledger.capture import fastjson
 from commitledger.errors import CommitledgerError
 
 try:  # POSIX only; on other systems the lock is a no-op (git hooks run one at a time there too)
@@ -33,7 +36,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 
-def load_json(path: Path, default: Any) -> Any:
+def load_json(path: StrPath, default: Any) -> Any:
     """The file's JSON value, or ``default`` when it is missing or unreadable.
 
     A corrupt state file must not block commits; what it held is rebuilt
@@ -41,7 +44,7 @@ def load_json(path: Path, default: Any) -> Any:
     """
     try:
         with open(path, "rb") as handle:
-            return json.loads(handle.read())
+            return fastjson.loads(handle.read())
     except (OSError, ValueError):
         return default
 
@@ -51,7 +54,7 @@ RESERVE_BYTES = 1024 * 1024
 _TMP_SUFFIX = ".tmp"
 
 
-def ensure_space(directory: Path, size: int) -> None:
+def ensure_space(directory: StrPath, size: int) -> None:
     """Refuse a write of ``size`` bytes that would leave less than ``RESERVE_BYTES`` free."""
     try:
         st = os.statvfs(directory)
@@ -65,14 +68,16 @@ def ensure_space(directory: Path, size: int) -> None:
         )
 
 
-def temporary_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}{_TMP_SUFFIX}")
+def temporary_name(path: StrPath) -> str:
+    head, name = os.path.split(os.fspath(path))
+    return os.path.join(head, f".{name}.{os.getpid()}{_TMP_SUFFIX}")
 
 
-def save_bytes(path: Path, data: bytes) -> None:
+def save_bytes(path: StrPath, data: bytes) -> None:
     """Write ``data`` atomically; on any failure the temporary file is gone and ``path`` untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_space(path.parent, len(data))
+    parent = os.path.dirname(os.fspath(path)) or "."
+    os.makedirs(parent, exist_ok=True)
+    ensure_space(parent, len(data))
     tmp = temporary_name(path)
     try:
         with open(tmp, "wb") as handle:
@@ -86,13 +91,13 @@ def save_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def save_json(path: Path, value: Any) -> None:
+def save_json(path: StrPath, value: Any) -> None:
     """Write ``value`` atomically (temporary file in the same directory, then rename)."""
-    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    data = fastjson.dumps(value)
     save_bytes(path, data.encode("utf-8", "surrogatepass"))
 
 
-def sweep_temporaries(directory: Path, prefix: str = ".") -> int:
+def sweep_temporaries(directory: StrPath, prefix: str = ".") -> int:
     """Remove ``.NAME.<pid>.tmp`` files (``NAME`` starting ``prefix``) whose writer is no longer running."""
     removed = 0
     try:
@@ -130,12 +135,12 @@ def _alive(pid: int) -> bool:
 class StateLock:
     """Exclusive lock over one worktree's state directory, held for a ``with`` block."""
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "lock"
+    def __init__(self, state_dir: StrPath) -> None:
+        self.path = os.path.join(state_dir, "lock")
         self._fd: int | None = None
 
     def __enter__(self) -> StateLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX)

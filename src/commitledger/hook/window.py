@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import Any, Iterable
+
+    from commitledger.hook.state import StrPath
 
 from commitledger.capture.base import UsageEvent
 from commitledger.hook.state import load_json, save_json
@@ -79,7 +81,7 @@ def slot(agent: str, key: str) -> str:
 class Attributor:
     """Decides whether an event's working directory belongs to ``worktree``."""
 
-    def __init__(self, worktree: Path, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, worktree: StrPath, environ: dict[str, str] | None = None) -> None:
         self.root = os.path.realpath(worktree)
         self._prefix = self.root.rstrip(os.sep) + os.sep
         self._cache: dict[str, bool] = {}
@@ -129,6 +131,8 @@ def _root_spellings(root: str, environ: dict[str, str] | None) -> list[str]:
     if pwd and os.path.isabs(pwd):
         real = os.path.realpath(pwd)
         if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            from pathlib import Path  # Gemini CLI events only
+
             depth = 0 if real == root else len(Path(real).relative_to(root).parts)
             spelled = Path(pwd)
             for _ in range(depth):
@@ -179,7 +183,7 @@ def _shard(name: str) -> int:
 class Recorded:
     """Keys already written into commits, with the usage written; shards load on first use."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: StrPath) -> None:
         self.directory = directory
         self._shards: dict[int, dict[str, list[Any]]] = {}
         self._dirty: set[int] = set()
@@ -187,7 +191,7 @@ class Recorded:
     def _load(self, shard: int) -> dict[str, list[Any]]:
         data = self._shards.get(shard)
         if data is None:
-            loaded = load_json(self.directory / f"{shard:02d}.json", {})
+            loaded = load_json(os.path.join(self.directory, f"{shard:02d}.json"), {})
             data = self._shards[shard] = loaded if isinstance(loaded, dict) else {}
         return data
 
@@ -214,7 +218,7 @@ class Recorded:
 
     def save(self) -> None:
         for shard in sorted(self._dirty):
-            save_json(self.directory / f"{shard:02d}.json", self._shards[shard])
+            save_json(os.path.join(self.directory, f"{shard:02d}.json"), self._shards[shard])
         self._dirty.clear()
 
 
@@ -223,7 +227,7 @@ class Window:
 
     def __init__(
         self,
-        state_dir: Path,
+        state_dir: StrPath,
         floor: float | None = None,
         pending: dict[str, Entry] | None = None,
         fresh: bool = False,
@@ -234,11 +238,11 @@ class Window:
         self.fresh = fresh  # no window existed before this run
         self.dirty = False
         self.pruned_at = 0.0
-        self.recorded = Recorded(state_dir / RECORDED_DIR)
+        self.recorded = Recorded(os.path.join(state_dir, RECORDED_DIR))
 
     @classmethod
-    def load(cls, state_dir: Path) -> Window:
-        data = load_json(state_dir / PENDING_FILE, None)
+    def load(cls, state_dir: StrPath) -> Window:
+        data = load_json(os.path.join(state_dir, PENDING_FILE), None)
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return cls(state_dir, fresh=True)
         pending: dict[str, Entry] = {}
@@ -257,7 +261,7 @@ class Window:
         self.recorded.save()
         events = {name: [e.event.to_json(), e.recorded, e.counts] for name, e in self.pending.items()}
         save_json(
-            self.state_dir / PENDING_FILE,
+            os.path.join(self.state_dir, PENDING_FILE),
             {"version": STATE_VERSION, "floor": self.floor, "pruned_at": self.pruned_at, "events": events},
         )
         self.fresh = False
@@ -480,13 +484,13 @@ def aggregate(
     return lines
 
 
-def load_staged(state_dir: Path) -> dict[str, Any] | None:
-    data = load_json(state_dir / STAGED_FILE, None)
+def load_staged(state_dir: StrPath) -> dict[str, Any] | None:
+    data = load_json(os.path.join(state_dir, STAGED_FILE), None)
     return data if isinstance(data, dict) else None
 
 
 def save_staged(
-    state_dir: Path, head: str | None, lines: list[tuple[str, dict[str, list[Any]]]], extra: dict[str, Any] | None = None
+    state_dir: StrPath, head: str | None, lines: list[tuple[str, dict[str, list[Any]]]], extra: dict[str, Any] | None = None
 ) -> None:
     """What prepare-commit-msg wrote: each AI-Usage line with the keys (and usage) behind it.
 
@@ -496,11 +500,11 @@ def save_staged(
     """
     data: dict[str, Any] = {"version": STATE_VERSION, "head": head, "lines": [list(x) for x in lines]}
     data.update(extra or {})
-    save_json(state_dir / STAGED_FILE, data)
+    save_json(os.path.join(state_dir, STAGED_FILE), data)
 
 
-def drop_staged(state_dir: Path) -> None:
+def drop_staged(state_dir: StrPath) -> None:
     try:
-        os.unlink(state_dir / STAGED_FILE)
+        os.unlink(os.path.join(state_dir, STAGED_FILE))
     except FileNotFoundError:
         pass

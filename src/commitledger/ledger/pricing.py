@@ -22,17 +22,19 @@ with no known price has no cost (``None``), never a made-up zero.
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 import stat
 import sys
-from pathlib import Path
-from collections.abc import Mapping
+
+# The ABC as ``os`` loaded it at start-up: ``collections.abc`` imports all of ``collections``.
+# No json, re or pathlib at import either: the commit hook prices through this module, and
+# those imports cost it more than its own work (each is imported where a rarer path needs it).
+from _collections_abc import Mapping
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
     from typing import Any, ClassVar
 
 from commitledger.errors import CommitledgerError
@@ -97,6 +99,8 @@ def _matches(clause: Any, text: str) -> bool:
     if op == "ew":
         return text.endswith(clause[1])
     if op == "re":
+        import re  # model ids resolved once are cached (Snapshot._resolved): the hook rarely gets here
+
         return re.search(clause[1], text) is not None
     if op == "or":
         return any(_matches(c, text) for c in clause[1])
@@ -121,16 +125,19 @@ def _active(constraint: Any, when: float) -> bool:
 
 def _compact_ref(ref: str) -> str:
     """genai-prices' retry for LiteLLM's compact dates: gpt-5.2-20251211 -> gpt-5.2-2025-12-11."""
-    m = re.search(r"-(20\d\d)(\d\d)(\d\d)$", ref)
-    if not m or not ("01" <= m.group(2) <= "12" and "01" <= m.group(3) <= "31"):
+    tail = ref[-9:]
+    if not (len(tail) == 9 and tail[0] == "-" and tail[1:3] == "20" and tail[1:].isdigit() and tail[1:].isascii()):
         return ref
-    return f"{ref[: m.start()]}-{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    year, month, day = tail[1:5], tail[5:7], tail[7:9]
+    if not ("01" <= month <= "12" and "01" <= day <= "31"):
+        return ref
+    return f"{ref[:-9]}-{year}-{month}-{day}"
 
 
 class Snapshot:
     """genai-prices' providers in compact form, resolving a model id the way genai-prices does."""
 
-    def __init__(self, data: Mapping[str, Any], resolved_path: Path | None = None) -> None:
+    def __init__(self, data: Mapping[str, Any], resolved_path: Path | str | None = None) -> None:
         self.version = str(data.get("version", "unknown"))
         self.newest_price = str(data.get("newest_price", "unknown"))
         self.built = str(data.get("built", "unknown"))
@@ -229,7 +236,8 @@ class Snapshot:
         import marshal
 
         try:
-            tmp = self._resolved_path.with_name(f".{self._resolved_path.name}.{os.getpid()}.tmp")
+            head, name = os.path.split(os.fspath(self._resolved_path))
+            tmp = os.path.join(head, f".{name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
                 marshal.dump(self._resolved, fh)
             os.replace(tmp, self._resolved_path)
@@ -606,7 +614,7 @@ def _opt_m(value: Any) -> float | None:
     return None if value is None else _per_token(value)
 
 
-def _read_file(path: Path) -> tuple[dict[str, ModelPrice], int]:
+def _read_file(path: str) -> tuple[dict[str, ModelPrice], int]:
     """The env-named file: a regular file under the size cap, read without blocking on a FIFO."""
     try:
         info = os.stat(path)
@@ -629,6 +637,8 @@ def _read_file(path: Path) -> tuple[dict[str, ModelPrice], int]:
             os.close(fd)
         if len(raw) > MAX_PRICE_FILE:
             raise CommitledgerError(f"price file {path} is larger than {MAX_PRICE_FILE // (1024 * 1024)} MB")
+        import json
+
         data = json.loads(raw.decode("utf-8"))
     except CommitledgerError:
         raise
@@ -661,15 +671,22 @@ def genai_prices_version() -> str | None:
     return None
 
 
-def cache_dir(environ: Mapping[str, str]) -> Path:
+def cache_path(environ: Mapping[str, str]) -> str:
+    """Where the compact table is cached, as a str (the hook reads it without pathlib)."""
     explicit = environ.get(CACHE_ENV)
     if explicit:
-        return Path(explicit)
+        return explicit
     xdg = environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "commitledger"
+        return os.path.join(xdg, "commitledger")
     home = environ.get("HOME") or os.path.expanduser("~")
-    return Path(home) / ".cache" / "commitledger"
+    return os.path.join(home, ".cache", "commitledger")
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path:
+    from pathlib import Path
+
+    return Path(cache_path(environ))
 
 
 def load_snapshot(environ: Mapping[str, str]) -> Snapshot | None:
@@ -679,12 +696,15 @@ def load_snapshot(environ: Mapping[str, str]) -> Snapshot | None:
     version = genai_prices_version()
     if version is None:
         return None
-    path = cache_dir(environ) / f"genai-prices-{version}-f{TABLE_FORMAT}.marshal"
+    directory = cache_path(environ)
+    name = f"genai-prices-{version}-f{TABLE_FORMAT}"
+    path = os.path.join(directory, name + ".marshal")
+    resolved = os.path.join(directory, name + ".resolved")
     try:
         with open(path, "rb") as fh:
             data = marshal.load(fh)
         if isinstance(data, dict) and data.get("version") == version:
-            return Snapshot(data, path.with_name(path.stem + ".resolved"))
+            return Snapshot(data, resolved)
     except (OSError, EOFError, ValueError, TypeError):
         pass
     try:
@@ -694,14 +714,14 @@ def load_snapshot(environ: Mapping[str, str]) -> Snapshot | None:
     except ImportError:
         return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        os.makedirs(directory, exist_ok=True)
+        tmp = os.path.join(directory, f".{name}.marshal.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
             marshal.dump(data, fh)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only cache dir: priced all the same, built again next time
-    return Snapshot(data, path.with_name(path.stem + ".resolved"))
+    return Snapshot(data, resolved)
 
 
 def load_prices(
@@ -721,7 +741,7 @@ def load_prices(
     bad = 0
     env_path = env.get(PRICES_ENV)
     if env_path:
-        found, bad = _read_file(Path(env_path))
+        found, bad = _read_file(env_path)
         models.update(found)
         sources.append(f"{PRICES_ENV} file ({len(found)} models" + (f", {bad} bad entries skipped)" if bad else ")"))
     if overrides:

@@ -9,10 +9,9 @@ skipped, a value we cannot read is unknown.
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
+    import re
     from typing import Any, ClassVar
 
 from commitledger.slotted import Slotted
@@ -21,12 +20,58 @@ from commitledger.ledger.usage import COUNT_FIELDS, Usage
 USAGE_KEY = "AI-Usage"
 ASSISTED_KEY = "Assisted-by"
 
-_USAGE_LINE = re.compile(r"^[ \t]*ai-usage[ \t]*:[ \t]*(?P<body>.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_NAME_OK = re.compile(r"[^A-Za-z0-9._:/@+\-]")
-_INT = re.compile(r"^[0-9]{1,18}$")
-_DEC = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,12})?$")
-_EXTRA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_EXTRA_VALUE = re.compile(r"^[A-Za-z0-9._:/@+\-]{1,80}$")
+# The format and parse path is written with string operations, not regular expressions:
+# the commit hook formats trailers on every commit, and ``import re`` plus compiling the
+# patterns costs it more than all the rest of its work.
+_DIGITS = frozenset("0123456789")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+-")
+_KEY_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz")
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+# Characters other than the ASCII letter and its upper case that ``re.IGNORECASE`` matches
+# for a letter of our keys (dotted and dotless i, long s): the keys are found as before.
+_FOLD_EXTRA = {"\u0130": "i", "\u0131": "i", "\u017f": "s"}
+
+
+def _is_int(text: str) -> bool:
+    """``[0-9]{1,18}``: a count that reads back as written."""
+    return 0 < len(text) <= 18 and _DIGITS.issuperset(text)
+
+
+def _is_dec(text: str) -> bool:
+    """``[0-9]{1,12}(\\.[0-9]{1,12})?``: a cost that reads back as written."""
+    whole, dot, fraction = text.partition(".")
+    return 0 < len(whole) <= 12 and _DIGITS.issuperset(whole) and (
+        not dot or (0 < len(fraction) <= 12 and _DIGITS.issuperset(fraction)))
+
+
+def _is_extra_key(text: str) -> bool:
+    return 0 < len(text) <= 40 and text[0] in _KEY_FIRST and _KEY_CHARS.issuperset(text)
+
+
+def _is_extra_value(text: str) -> bool:
+    return 0 < len(text) <= 80 and _NAME_CHARS.issuperset(text)
+
+
+def key_at(line: str, start: int, key: str) -> int:
+    """Where the text after ``[ \\t]*KEY[ \\t]*:`` begins in ``line`` from ``start``, else -1.
+
+    ``key`` is lower-case ASCII and matched case-insensitively, as
+    ``re.IGNORECASE`` matches it.
+    """
+    size = len(line)
+    i = start
+    while i < size and line[i] in " \t":
+        i += 1
+    if size - i < len(key):
+        return -1
+    for k in key:
+        c = line[i]
+        if c != k and c.lower() != k and _FOLD_EXTRA.get(c) != k:
+            return -1
+        i += 1
+    while i < size and line[i] in " \t":
+        i += 1
+    return i + 1 if i < size and line[i] == ":" else -1
 
 
 def clean_name(name: str) -> str:
@@ -35,8 +80,10 @@ def clean_name(name: str) -> str:
     Anything that could break the line, or smuggle text into it, becomes
     ``_``; the length is capped so a hostile log cannot bloat a commit.
     """
-    cleaned = _NAME_OK.sub("_", name.strip())[:80]
-    return cleaned or "unknown"
+    stripped = name.strip()
+    if not _NAME_CHARS.issuperset(stripped):
+        stripped = "".join(c if c in _NAME_CHARS else "_" for c in stripped)
+    return stripped[:80] or "unknown"
 
 
 class UsageLine(Slotted):
@@ -61,16 +108,16 @@ def format_fields(agent: str, model: str, usage: Usage) -> str:
         value = getattr(usage, name)
         if value is not None and not (type(value) is float and value - value != 0):
             text = str(int(value))
-            if _INT.match(text):
+            if _is_int(text):
                 parts.append(f"{name}={text}")
     cost = usage.cost_usd
     if cost is not None:
         text = f"{cost:.4f}"
-        if _DEC.match(text):
+        if _is_dec(text):
             parts.append(f"cost_usd={text}")
     for key in sorted(usage.extra):
         value = usage.extra[key]
-        if _EXTRA_KEY.match(key) and _EXTRA_VALUE.match(value):
+        if _is_extra_key(key) and _is_extra_value(value):
             parts.append(f"{key}={value}")
     return " ".join(parts)
 
@@ -89,10 +136,10 @@ def parse_fields(body: str) -> UsageLine | None:
         elif key == "model":
             model = clean_name(value) if value else None
         elif key in COUNT_FIELDS:
-            setattr(usage, key, int(value) if _INT.match(value) else None)
+            setattr(usage, key, int(value) if _is_int(value) else None)
         elif key == "cost_usd":
-            usage.cost_usd = float(value) if _DEC.match(value) else None
-        elif _EXTRA_KEY.match(key) and _EXTRA_VALUE.match(value):
+            usage.cost_usd = float(value) if _is_dec(value) else None
+        elif _is_extra_key(key) and _is_extra_value(value):
             usage.extra[key] = value
     if not agent or not model:
         return None
@@ -106,10 +153,12 @@ def parse_usage_lines(message: str) -> list[UsageLine]:
     if "usage" not in message.lower():  # cheap reject for the common case
         return []
     out: list[UsageLine] = []
-    for match in _USAGE_LINE.finditer(message):
-        line = parse_fields(match.group("body"))
-        if line is not None:
-            out.append(line)
+    for text in message.split("\n"):  # a line as ``re.MULTILINE`` sees one: only \\n ends it
+        at = key_at(text, 0, "ai-usage")
+        if at >= 0:
+            line = parse_fields(text[at:].strip(" \t"))
+            if line is not None:
+                out.append(line)
     return out
 
 
@@ -141,12 +190,14 @@ def merge_lines(a: list[UsageLine], b: list[UsageLine]) -> list[UsageLine]:
     return list(merged.values())
 
 
-_OUR_TRAILER = re.compile(r"^[ \t]*(ai-usage|assisted-by)[ \t]*:", re.IGNORECASE)
+def is_our_trailer(line: str) -> bool:
+    """Whether a line starts ``[ \\t]*(AI-Usage|Assisted-by)[ \\t]*:`` (any case)."""
+    return key_at(line, 0, "ai-usage") >= 0 or key_at(line, 0, "assisted-by") >= 0
 
 
 def strip_our_trailers(message: str) -> str:
     """The message without any ``AI-Usage:``/``Assisted-by:`` line (for rewriting on amend)."""
-    kept = [line for line in message.splitlines(keepends=True) if not _OUR_TRAILER.match(line)]
+    kept = [line for line in message.splitlines(keepends=True) if not is_our_trailer(line)]
     return "".join(kept)
 
 
@@ -197,21 +248,51 @@ _AGENT_LOGINS = {
     "chatgpt-codex-connector[bot]": "codex", "gemini-code-assist[bot]": "gemini", "google-labs-jules[bot]": "jules",
     "devin-ai-integration[bot]": "devin", "cursor[bot]": "cursor", "cursoragent": "cursor",
 }
-_GH_NOREPLY = re.compile(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$")
-_COAUTHOR = re.compile(r"^[ \t]*co-authored-by[ \t]*:[ \t]*(?P<name>[^<\n]*?)[ \t]*(?:<(?P<email>[^>\n]*)>)?[ \t]*$",
-                       re.I | re.M)
+class _Lazy:
+    """A regular expression compiled on first use: the commit hook imports this module, never ``re``."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, *flags: str) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def _get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            import re
+
+            pattern, flags = self._args
+            value = 0
+            for flag in flags:
+                value |= getattr(re, flag)
+            self._compiled = re.compile(pattern, value)
+        return self._compiled
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self._get().match(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self._get().search(text)
+
+    def finditer(self, text: str) -> Any:
+        return self._get().finditer(text)
+
+
+_GH_NOREPLY = _Lazy(r"^(?:\d+\+)?(?P<login>[^@]+)@users\.noreply\.github\.com$")
+_COAUTHOR = _Lazy(r"^[ \t]*co-authored-by[ \t]*:[ \t]*(?P<name>[^<\n]*?)[ \t]*(?:<(?P<email>[^>\n]*)>)?[ \t]*$",
+                  "I", "M")
 # "Claude", "Claude Code", "Claude Opus 4.6", "Claude 3.7 Sonnet", "Claude Sonnet 4.5 (1M context)"
-_CLAUDE_NAME = re.compile(r"^claude(?:[ -]code)?(?P<model>(?:[ -](?:opus|sonnet|haiku|instant|\d+(?:\.\d+)*))+)?"
-                          r"(?:\s*\(.*\))?$", re.I)
+_CLAUDE_NAME = _Lazy(r"^claude(?:[ -]code)?(?P<model>(?:[ -](?:opus|sonnet|haiku|instant|\d+(?:\.\d+)*))+)?"
+                     r"(?:\s*\(.*\))?$", "I")
 # "aider (openai/gpt-4o)" (the co-author aider writes) and "Jane Doe (aider)" (the author it writes)
-_AIDER_NAME = re.compile(r"^aider\s*(?:\((?P<model>[^)]*)\))?$", re.I)
-_ASSISTED = re.compile(r"^[ \t]*assisted-by[ \t]*:[ \t]*(?P<body>[^\n]*?)[ \t]*$", re.I | re.M)
-_SIMPLE: tuple[tuple[str, str | None, re.Pattern[str]], ...] = (
-    ("made-with-cursor", "cursor", re.compile(r"^[ \t]*made-with[ \t]*:[ \t]*cursor\b", re.I | re.M)),
-    ("claude-session", "claude-code", re.compile(r"^[ \t]*claude-session[ \t]*:", re.I | re.M)),
-    ("entire-checkpoint", None, re.compile(r"^[ \t]*entire-checkpoint[ \t]*:", re.I | re.M)),
+_AIDER_NAME = _Lazy(r"^aider\s*(?:\((?P<model>[^)]*)\))?$", "I")
+_ASSISTED = _Lazy(r"^[ \t]*assisted-by[ \t]*:[ \t]*(?P<body>[^\n]*?)[ \t]*$", "I", "M")
+_SIMPLE: tuple[tuple[str, str | None, _Lazy], ...] = (
+    ("made-with-cursor", "cursor", _Lazy(r"^[ \t]*made-with[ \t]*:[ \t]*cursor\b", "I", "M")),
+    ("claude-session", "claude-code", _Lazy(r"^[ \t]*claude-session[ \t]*:", "I", "M")),
+    ("entire-checkpoint", None, _Lazy(r"^[ \t]*entire-checkpoint[ \t]*:", "I", "M")),
 )
-_GENERATED = re.compile(r"generated with \[?(?P<agent>claude code|codex|gemini cli|cursor|aider|opencode)", re.I)
+_GENERATED = _Lazy(r"generated with \[?(?P<agent>claude code|codex|gemini cli|cursor|aider|opencode)", "I")
 
 
 def agent_id(name: str) -> str | None:
@@ -225,6 +306,8 @@ def model_id(name: str) -> str | None:
 
     A provider prefix ("openai/gpt-4o") is dropped, as the price lookup does.
     """
+    import re
+
     text = name.strip().lower()
     if "/" in text:
         text = text.rsplit("/", 1)[1]
