@@ -374,7 +374,8 @@ class History:
                 usage=UsageModel.of(usage) if usage is not None else None,
                 reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,  # None: not counted
                 reverted_at=iso(state.at) if state else None, tests=_tests(note.get("tests"), Tests),
-                source_lines=facts.source_lines, author_kind=self.chain.author_kind(index),
+                source_lines=facts.source_lines, test_lines=facts.test_lines, doc_lines=facts.doc_lines,
+                config_lines=facts.config_lines, author_kind=self.chain.author_kind(index),
                 agents=list(facts.agents), models=list(facts.models), evidence=list(facts.evidence),
                 commits=facts.commits, big=facts.commits > self.big_change_commits,
                 lines_error=self.counter.line_failures.get(facts.sha),

@@ -106,7 +106,7 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
     chain, states, notes = history.chain, history.states, history.notes
     iso = _Iso()
     sha, times, prs, ai, kinds = chain.sha, chain.time, chain.pr, chain.ai, chain.kind
-    added, deleted, source = chain.added, chain.deleted, chain.source
+    added, deleted, source, tests, docs = chain.added, chain.deleted, chain.source, chain.tests, chain.docs
     titles = chain.titles() if history.in_window else []
     blobs = chain.usage_blobs() if history.in_window else []
     if blobs:
@@ -121,6 +121,8 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
         state = states.get(index)
         a = added[index]
         s = source[index]
+        te, do = tests[index], docs[index]
+        counted = a >= 0 and s >= 0 and te >= 0 and do >= 0
         pr: int | None = prs[index]
         row = {
             "commit": commit, "pr": pr if pr >= 0 else None, "title": titles[index],
@@ -130,6 +132,8 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
             "lines_changed": None if a < 0 else a + deleted[index],
             "reverted_at": iso(state.at) if state else None, "tests": None,
             "source_lines": None if s < 0 else s,
+            "test_lines": te if counted else None, "doc_lines": do if counted else None,
+            "config_lines": a + deleted[index] - s - te - do if counted else None,
             "author_kind": chain.author_kind(index),
             "agents": list(info.get(index, no_info)[0]), "models": list(info.get(index, no_info)[1]),
             "evidence": list(info.get(index, no_info)[2]),
@@ -150,6 +154,7 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
             "title": f"abandoned PR #{entry.pr}" if entry.pr else "abandoned PR", "merged_at": iso(entry.time),
             "ai": True, "usage": _abandoned_usage(entry.cost_usd), "reverted_by": None, "kind": "abandoned",
             "lines_changed": None, "reverted_at": None, "tests": None, "source_lines": None,
+            "test_lines": None, "doc_lines": None, "config_lines": None,
             "author_kind": "ai", "agents": [], "models": [], "evidence": [], "commits": 0, "big": False,
             "lines_error": None, "usage_source": "notes" if entry.cost_usd is not None else None,
         }
@@ -256,6 +261,11 @@ FLAT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("big", "BOOLEAN", "r.get('big', False)"),
     ("lines_error", "VARCHAR", "r.get('lines_error')"),
     ("usage_source", "VARCHAR", "r.get('usage_source')"),
+    # Changed lines by path kind (ledger.pathkinds): code is source_lines again, under the name of its kind.
+    ("code_lines", "BIGINT", "r['source_lines']"),
+    ("test_lines", "BIGINT", "r.get('test_lines')"),
+    ("doc_lines", "BIGINT", "r.get('doc_lines')"),
+    ("config_lines", "BIGINT", "r.get('config_lines')"),
 )
 # The CSV's first 23 columns are its columns since 0.1.0 (same order); later ones were added after them.
 CSV_COLUMNS = tuple(name for name, _, _ in FLAT_COLUMNS)
@@ -491,7 +501,8 @@ def write_schema() -> Path:
 # each row is stored once as the bytes around those values, and a warm export joins bytes.
 # Rows with a note (rare) and abandoned PRs are built the ordinary way.
 
-FRAGMENTS_VERSION = "3"  # 2: usage_source, priced_later; 3: author kind, agents, models, evidence, big, lines_error
+FRAGMENTS_VERSION = "4"  # 2: usage_source, priced_later; 3: author kind, agents, models, evidence, big, lines_error;
+# 4: lines by kind (test_lines, doc_lines, config_lines; code_lines in the flat rows)
 _FRAG_TABLE = "history_export"
 _JSON_CUTS = (b'"reverted_by":null', b'"reverted_at":null')
 
@@ -528,7 +539,8 @@ class _Fragments:
 
         end = base + count
         data = b"".join((chain.added[base:end].tobytes(), chain.deleted[base:end].tobytes(),
-                         chain.source[base:end].tobytes(), chain.cost[base:end].tobytes(),
+                         chain.source[base:end].tobytes(), chain.tests[base:end].tobytes(),
+                         chain.docs[base:end].tobytes(), chain.cost[base:end].tobytes(),
                          chain.tokens[base:end].tobytes(), bytes(chain.ai[base:end]),
                          bytes(chain.has_usage[base:end])))
         return zlib.crc32(data) ^ count

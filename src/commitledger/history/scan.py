@@ -152,7 +152,9 @@ class ChangeFacts:
     # Lines against the first parent; None when not counted (by default only AI-assisted changes are).
     added: int | None = None
     deleted: int | None = None
-    source_lines: int | None = None  # added + deleted outside tests and docs
+    source_lines: int | None = None  # added + deleted of code paths (pathkinds: not tests, docs, config or data)
+    test_lines: int | None = None  # added + deleted of test paths (the configured test_patterns)
+    doc_lines: int | None = None  # added + deleted of documentation; config/data lines are the rest of ``lines``
     commits: int = 1
     reverts: list[RevertRef] | None = None
     revert_depth: int = 0  # 'Revert "' wrappers on the subject (Reapply counts 2)
@@ -169,8 +171,20 @@ class ChangeFacts:
     def lines(self) -> int | None:
         return None if self.added is None or self.deleted is None else self.added + self.deleted
 
+    @property
+    def config_lines(self) -> int | None:
+        """Lines of config files and data: what the other three kinds leave of ``lines``."""
+        return config_lines(self.lines, self.source_lines, self.test_lines, self.doc_lines)
+
     def usage_object(self) -> Usage | None:
         return unpack_usage(self.usage) if self.usage is not None else None
+
+
+def config_lines(lines: int | None, code: int | None, tests: int | None, docs: int | None) -> int | None:
+    """Every changed path is code, tests, docs or config (``pathkinds``): config is the rest, None when any is."""
+    if lines is None or code is None or tests is None or docs is None:
+        return None
+    return lines - code - tests - docs
 
 
 # --- AI-Usage lines, fast -----------------------------------------------------------------
@@ -323,15 +337,22 @@ def _numstat_path(raw: str) -> str:
     return raw.split(" => ", 1)[1]
 
 
+# (added, deleted, code, tests, docs) of one commit against its first parent; config/data lines are the
+# rest of added + deleted (``pathkinds.path_kind`` puts every path in one of the four kinds).
+LineCounts = tuple[int, int, int, int, int]
+_KIND_SLOT = {"code": 0, "tests": 1, "docs": 2, "config": 3}
+
+
 class _Lines:
     """Numstat totals with a per-path memo of the test/doc classification."""
 
     def __init__(self, test_patterns: tuple[str, ...]) -> None:
         self.patterns = test_patterns
-        self.memo: dict[str, bool] = {}
+        self.memo: dict[str, int] = {}  # numstat path -> its kind's slot
 
-    def count(self, text: str) -> tuple[int, int, int]:
-        added = deleted = source = 0
+    def count(self, text: str) -> LineCounts:
+        added = deleted = 0
+        kinds = [0, 0, 0, 0]  # code, tests, docs, config
         for line in text.split("\n"):
             if not line:
                 continue
@@ -345,15 +366,13 @@ class _Lines:
             added += a
             deleted += d
             path = parts[2]
-            counts = self.memo.get(path)
-            if counts is None:
-                new = _numstat_path(path)
-                counts = path_kind(new, self.patterns) == "code"  # source lines are code lines only
+            slot = self.memo.get(path)
+            if slot is None:
+                slot = _KIND_SLOT[path_kind(_numstat_path(path), self.patterns)]
                 if len(self.memo) < 200_000:
-                    self.memo[path] = counts
-            if counts:
-                source += a + d
-        return added, deleted, source
+                    self.memo[path] = slot
+            kinds[slot] += a + d
+        return added, deleted, kinds[0], kinds[1], kinds[2]
 
 
 def _title(kind: str, subject: str, body: str) -> str:
@@ -605,7 +624,7 @@ class LineCounter:
         return outputs
 
     def deliver(self, repo: Path, counting: _Lines,
-                sink: Callable[[int, tuple[int, int, int]], None]) -> dict[str, str]:
+                sink: Callable[[int, LineCounts], None]) -> dict[str, str]:
         """``sink(number, counts)`` for every commit fed that git counted; returns the others, with git's reason.
 
         When a ``git diff-tree`` fails (an object it cannot read: a partial
@@ -617,7 +636,7 @@ class LineCounter:
         retry: list[int] = []
         for worker, (data, error) in zip(self.workers, self.finish()):
             done = 0
-            pending: tuple[int, tuple[int, int, int]] | None = None
+            pending: tuple[int, LineCounts] | None = None
             for sha, counts in diff_counts(data, counting):
                 if done >= len(worker.seqs) or self.sha_of(worker.seqs[done]) != sha:
                     error = error or GitError("git diff-tree printed a commit it was not fed", 0, sha)
@@ -645,11 +664,11 @@ class LineCounter:
                 failures[sha] = exc.detail or str(exc)
         return failures
 
-    def counts(self, repo: Path, counting: _Lines) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
+    def counts(self, repo: Path, counting: _Lines) -> tuple[dict[str, LineCounts], dict[str, str]]:
         """(counts by commit, failures): ``deliver`` into a dictionary, for callers with few commits."""
-        counts: dict[str, tuple[int, int, int]] = {}
+        counts: dict[str, LineCounts] = {}
 
-        def keep(seq: int, found: tuple[int, int, int]) -> None:
+        def keep(seq: int, found: LineCounts) -> None:
             counts[self.sha_of(seq)] = found
 
         failures = self.deliver(repo, counting, keep)
@@ -665,8 +684,8 @@ class LineCounter:
 _ROOT = bytes(20)
 
 
-def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int, int, int]]]:
-    """(commit, (added, deleted, source)) of each commit in ``LineCounter`` output.
+def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, LineCounts]]:
+    """(commit, (added, deleted, code, tests, docs)) of each commit in ``LineCounter`` output.
 
     The headers are found lazily by a regular expression, so the decoded
     text is the only copy of the output held (no list of its lines).
@@ -682,7 +701,7 @@ def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int,
         yield sha, counting.count(text[at:])
 
 
-def count_one(repo: Path, sha: str, parent: str | None, counting: _Lines) -> tuple[int, int, int]:
+def count_one(repo: Path, sha: str, parent: str | None, counting: _Lines) -> LineCounts:
     """One commit against its first parent, in its own git: raises ``GitError`` when git cannot."""
     span = [parent, sha] if parent else ["--root", sha]
     proc = run(repo, "diff-tree", "-r", "-M", "--numstat", *span, ok=(0, 1, 128))
@@ -705,8 +724,8 @@ def object_reason(stderr: str) -> str:
 
 def count_lines(
     repo: Path, commits: list[tuple[str, str | None]], test_patterns: tuple[str, ...]
-) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
-    """(added, deleted, source) of chain commits given as (commit, first parent), and those git could not diff."""
+) -> tuple[dict[str, LineCounts], dict[str, str]]:
+    """``LineCounts`` of chain commits given as (commit, first parent), and those git could not diff."""
     if not commits:
         return {}, {}
     counter = LineCounter(repo)
@@ -847,9 +866,9 @@ def scan_segment(
             if failed:
                 diff.abort()
 
-    def record(seq: int, counts: tuple[int, int, int]) -> None:
+    def record(seq: int, counts: LineCounts) -> None:
         facts = changes[fed_index[seq]]
-        facts.added, facts.deleted, facts.source_lines = counts
+        facts.added, facts.deleted, facts.source_lines, facts.test_lines, facts.doc_lines = counts
 
     failures = diff.deliver(repo, _Lines(test_patterns), record)
     for index, facts in enumerate(changes):
