@@ -63,7 +63,9 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     if fmt != "table":
         # Imported before the walk, not after: what a module keeps would otherwise land in the holes the
         # walk's freed objects leave and pin those 1 MB arenas (~50 MB of RSS when DuckDB starts).
-        from commitledger.history import export  # noqa: F401
+        from commitledger.history import export
+
+        export.preload()
     paths = find_repo(Path.cwd())
     config = load_config(paths.worktree)
     start, end, label = window(since, until, config.baseline_days, datetime.now(timezone.utc))
