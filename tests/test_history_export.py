@@ -290,3 +290,16 @@ def test_lines_by_kind_in_json_csv_and_parquet_add_up_to_lines_changed(r: Repo, 
     assert by[shas["human"]] == [4, 0, 0, 4, 0]  # counted by the --lines all run before, kept in the cache
     for sha, lines, *kinds in got:
         assert lines is None or lines == sum(kinds)
+
+
+def test_csv_cells_fast_path_matches_csv_cell_on_hostile_text() -> None:
+    """The ASCII shortcut of ``export._cell`` must neutralise exactly what ``render.text.csv_cell`` does."""
+    import random
+
+    from commitledger.render.text import csv_cell
+
+    alphabet = "ab=+-@\t\r\n \x00\x1b\x7f\x85\u202e\u2066é'\"; ,x1"
+    rng = random.Random(13)
+    for _ in range(50_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        assert export._cell(text) == csv_cell(text), repr(text)

@@ -293,6 +293,8 @@ def _cell(value: Any) -> Any:
     if isinstance(value, list):
         value = ";".join(value)
     if isinstance(value, str):
+        if value.isascii() and value.isprintable() and not value.startswith(_FORMULA):
+            return value  # what csv_cell returns for it (no control, bidi or formula character), 5x faster
         from commitledger.render.text import csv_cell
 
         return csv_cell(value)
@@ -645,13 +647,29 @@ assert CSV_COLUMNS[_REVERTED_BY + 1] == "reverted_at"
 _TEXT = frozenset(i for i, (_, kind, _) in enumerate(FLAT_COLUMNS) if kind.startswith("VARCHAR"))
 
 
+# Text columns holding only our own words or hex ids, never text from a commit: nothing to neutralise.
+_OWN_TEXT = frozenset(CSV_COLUMNS.index(name) for name in ("commit", "kind", "author_kind", "usage_source"))
+
+
+def _csv_expression(index: int, name: str, kind: str) -> str:
+    value = f"r[{index}]"
+    if kind.startswith("VARCHAR") and index not in _OWN_TEXT:
+        return f"_cell({value})"
+    if kind == "BOOLEAN":
+        return f"('' if {value} is None else int({value}))"
+    return f"('' if {value} is None else {value})"
+
+
+# The CSV cells of a flat row, one compiled expression per column: a Python loop over 35 columns of
+# 100k rows was a third of a cold CSV export's own time.
+_CSV_CELLS: Callable[[list[Any]], list[Any]] = eval(  # noqa: S307 - our own constant expressions
+    "lambda r: [" + ", ".join(_csv_expression(i, name, kind) for i, (name, kind, _) in enumerate(FLAT_COLUMNS)) + "]",
+    {"_cell": _cell},
+)
+
+
 def _csv_values(row: list[Any]) -> list[Any]:
-    for i, value in enumerate(row):
-        if i in _TEXT:
-            row[i] = _cell(value)
-        elif value is None or value is True or value is False:
-            row[i] = "" if value is None else int(value)
-    return row
+    return _CSV_CELLS(row)
 
 
 def _spans_in_window(history: History) -> Iterator[tuple[Any, int, int, int, list[int]]]:
