@@ -26,7 +26,6 @@ Definitions (README, DESIGN.md):
 
 from __future__ import annotations
 
-import bisect
 import gc
 import math
 import re
@@ -450,22 +449,10 @@ def priced_later(chain: Chain, index: int) -> bool:
 
 
 def count_priced_later(chain: Chain, indices: list[int]) -> int:
-    """How many of ``indices`` (ascending) are ``priced_later``: segment by segment, not a lookup per change.
-
-    Only the segments holding one of them load their usage (a 90-day baseline reads the recent ones);
-    a whole-history count over 100k changes costs ~0.08 s warm, most of it loading those blobs. A
-    priced-later column in the cache's core (``history.cache.Segment``) would make it a column sum.
-    """
-    wanted = [i for i in indices if chain.has_usage[i]]
-    override, found, base = chain.usage_override, 0, 0
-    for seg, start, end in chain.spans():
-        first, last = bisect.bisect_left(wanted, base), bisect.bisect_left(wanted, base + end - start)
-        if first < last:
-            usage = seg.detail()[0]
-            found += sum(1 for i in wanted[first:last]
-                         if (blob := override.get(i) or usage[start + i - base]) and blob[_FLAGS] & 2)
-        base += end - start
-    return found
+    """How many of ``indices`` are ``priced_later``: a sum over the cache's priced-later column
+    (``Chain.later``, kept up to date by usage from notes), no usage blob loaded."""
+    later = chain.later
+    return sum(1 for i in indices if later[i])
 
 
 def summarise(

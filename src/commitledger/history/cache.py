@@ -41,7 +41,7 @@ from commitledger.history.scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
 FACTS_VERSION = "7"  # 5: -1 line counts mean "not counted"; 6: bot column, markers' agents/models/evidence;
-# 7: test and doc lines
+# 7: test and doc lines, priced-later column
 CHUNK = 4096
 _TABLE = "history_segment"
 KINDS = ("direct", "squash", "merge")
@@ -60,7 +60,7 @@ class Segment:
     """Consecutive chain commits, newest first, down to (not including) ``stop``, as columns."""
 
     __slots__ = ("tip", "stop", "n", "sha", "time", "pr", "cost", "tokens", "added", "deleted", "source", "tests", "docs",
-                 "commits", "ai", "kind", "has_usage", "depth", "sparse", "bot", "info", "_titles", "_detail", "_loader")
+                 "commits", "ai", "kind", "has_usage", "depth", "sparse", "bot", "later", "info", "_titles", "_detail", "_loader")
 
     def __init__(self) -> None:
         self._titles: list[str] | None = None
@@ -87,6 +87,7 @@ class Segment:
         seg.has_usage = bytes(int(c.usage is not None) for c in changes)
         seg.depth = bytes(min(c.revert_depth, 255) for c in changes)
         seg.bot = bytes(int(c.bot) for c in changes)
+        seg.later = bytes(int(bool(c.usage) and bool(c.usage[-1] & 2)) for c in changes)  # some line priced later
         # What AI markers state (agents, models, evidence): only AI-assisted rows have any.
         seg.info = {i: (list(c.agents), list(c.models), list(c.evidence))
                     for i, c in enumerate(changes) if c.agents or c.models or c.evidence}
@@ -104,7 +105,7 @@ class Segment:
             self.n, self.sha, self.time.tobytes(), self.pr.tobytes(), self.cost.tobytes(), self.tokens.tobytes(),
             self.added.tobytes(), self.deleted.tobytes(), self.source.tobytes(), self.tests.tobytes(),
             self.docs.tobytes(), self.commits.tobytes(),
-            self.ai, self.kind, self.has_usage, self.depth, self.sparse, self.bot, self.info,
+            self.ai, self.kind, self.has_usage, self.depth, self.sparse, self.bot, self.info, self.later,
         ))
 
     def titles_blob(self) -> bytes:
@@ -118,7 +119,7 @@ class Segment:
                   loader: Callable[[str], tuple[list[str], list[bytes], dict[int, bytes]]]) -> Segment:
         seg = cls()
         (seg.n, seg.sha, time, pr, cost, tokens, added, deleted, source, tests, docs, commits, seg.ai, seg.kind, seg.has_usage,
-         seg.depth, seg.sparse, seg.bot, seg.info) = marshal.loads(core)
+         seg.depth, seg.sparse, seg.bot, seg.info, seg.later) = marshal.loads(core)
         seg.tip, seg.stop, seg._loader = tip, stop, loader
         for name, raw, code in (("time", time, "q"), ("pr", pr, "q"), ("cost", cost, "d"), ("tokens", tokens, "q"),
                                 ("added", added, "q"), ("deleted", deleted, "q"), ("source", source, "q"),
@@ -126,7 +127,7 @@ class Segment:
             column = array(code)
             column.frombytes(raw)
             setattr(seg, name, column)
-        if len(seg.sha) != 20 * seg.n or len(seg.time) != seg.n:
+        if len(seg.sha) != 20 * seg.n or len(seg.time) != seg.n or len(seg.later) != seg.n:
             raise ValueError("inconsistent segment")
         return seg
 
@@ -171,6 +172,7 @@ class Chain:
         self.has_usage = bytearray()
         self.depth = bytearray()
         self.bot = bytearray()
+        self.later = bytearray()  # 1: the change's usage has a line priced later (its packed flags' bit 1)
         self.sparse: dict[int, tuple[list[list[Any]] | None, str | None]] = {}
         self.info: dict[int, tuple[list[str], list[str], list[str]]] = {}  # agents, models, evidence
         # Usage taken from a note instead of (or on top of) the messages, by chain index (``history.usage_notes``).
@@ -193,7 +195,7 @@ class Chain:
         self.sha += seg.sha[start * 20 : end * 20]
         for name in _COUNT_COLUMNS:
             getattr(self, name).extend(getattr(seg, name)[start:end])
-        for name in ("ai", "kind", "has_usage", "depth", "bot"):
+        for name in ("ai", "kind", "has_usage", "depth", "bot", "later"):
             getattr(self, name).extend(getattr(seg, name)[start:end])
         for i, value in seg.sparse.items():
             if start <= i < end:
@@ -264,6 +266,7 @@ class Chain:
         """Use ``blob`` (a packed usage) as the change's usage in this chain only."""
         self.usage_override[index] = blob
         self.has_usage[index] = 1
+        self.later[index] = 1 if blob and blob[-1] & 2 else 0
         self.ai[index] = 1
         self.cost[index] = math.nan if cost is None else cost
         self.tokens[index] = tokens
