@@ -239,3 +239,67 @@ def test_warm_exports_follow_ai_notes_added_after_the_rows_were_stored(r: Repo) 
     rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(
         run_cli("history", "--since", "all", "--format", "csv", cwd=r.path).stdout)) if row["kind"] != "abandoned"}
     assert rows[plain]["ai"] == "1" and rows[shas["human"]]["ai"] == "0"
+
+
+def kinds_history(r: Repo) -> dict[str, str]:
+    """An AI-assisted PR touching code, tests, docs, config, a binary file and a rename; a human change of docs."""
+    (r.path / "src").mkdir(exist_ok=True)
+    (r.path / "src" / "old_name.py").write_text("".join(f"k{i} = {i}\n" for i in range(6)), encoding="utf-8")
+    r.commit("Base code", name="src/base.py", lines=2)
+    r.branch("kinds")
+    (r.path / "src" / "app.py").write_text("a = 1\nb = 2\nc = 3\n", encoding="utf-8")  # code: 3
+    (r.path / "tests").mkdir(exist_ok=True)
+    (r.path / "tests" / "test_app.py").write_text("def test_a():\n    assert 1\n", encoding="utf-8")  # tests: 2
+    (r.path / "docs").mkdir(exist_ok=True)
+    (r.path / "docs" / "guide.md").write_text("# Guide\n\nUse it.\n\nWell.\n", encoding="utf-8")  # docs: 5
+    (r.path / "package-lock.json").write_text("{\n  \"lockfileVersion\": 3\n}\n", encoding="utf-8")  # config: 3
+    (r.path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary\x00")  # binary: no lines of any kind
+    git(r.path, "mv", "src/old_name.py", "src/new_name.py")  # a pure rename: 0 lines, not 6 + 6
+    ai = r.commit(f"Kinds of files\n\n{usage(0.5)}", name="src/app.py", lines=3)
+    merge = r.merge_pr(21, "kinds", "Every kind of path")
+    human = r.commit("Notes by hand", name="docs/notes.md", lines=4)
+    return {"ai": ai, "merge": merge, "human": human}
+
+
+def test_lines_by_kind_in_json_csv_and_parquet_add_up_to_lines_changed(r: Repo, tmp_path: Path) -> None:
+    shas = kinds_history(r)
+    for _ in ("cold", "warm"):  # the second run reads the cache and the cached row fragments
+        data = cli_json(r.path)
+        jsonschema.validate(data, shipped_schema())
+        row = next(c for c in data["changes"] if c["commit"] == shas["merge"])
+        assert (row["source_lines"], row["test_lines"], row["doc_lines"], row["config_lines"]) == (3, 2, 5, 3)
+        assert row["lines_changed"] == 13  # the binary file and the rename add nothing
+        human = next(c for c in data["changes"] if c["commit"] == shas["human"])
+        assert (human["lines_changed"], human["test_lines"], human["doc_lines"], human["config_lines"]) == (None,) * 4
+        assert HistoryResult.model_validate(data).changes[0].model_dump() == data["changes"][0]
+    # Not counted by default (a human change) is null, never 0; --lines all counts it, and only then.
+    proc = run_cli("history", "--since", "all", "--format", "csv", "--lines", "all", cwd=r.path)
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["commit"]: row for row in csv.DictReader(io.StringIO(proc.stdout))}
+    assert [rows[shas["merge"]][k] for k in ("code_lines", "test_lines", "doc_lines", "config_lines")] == \
+        ["3", "2", "5", "3"]
+    assert [rows[shas["human"]][k] for k in ("lines_changed", "code_lines", "test_lines", "doc_lines",
+                                              "config_lines")] == ["4", "0", "0", "4", "0"]
+    target = tmp_path / "kinds.parquet"
+    proc = run_cli("history", "--since", "all", "--format", "parquet", "-o", str(target), cwd=r.path)
+    assert proc.returncode == 0, proc.stderr
+    got = duckdb.connect().execute(
+        f"SELECT commit, lines_changed, code_lines, test_lines, doc_lines, config_lines FROM '{target}'").fetchall()
+    by = {sha: rest for sha, *rest in got}
+    assert by[shas["merge"]] == [13, 3, 2, 5, 3]
+    assert by[shas["human"]] == [4, 0, 0, 4, 0]  # counted by the --lines all run before, kept in the cache
+    for sha, lines, *kinds in got:
+        assert lines is None or lines == sum(kinds)
+
+
+def test_csv_cells_fast_path_matches_csv_cell_on_hostile_text() -> None:
+    """The ASCII shortcut of ``export._cell`` must neutralise exactly what ``render.text.csv_cell`` does."""
+    import random
+
+    from commitledger.render.text import csv_cell
+
+    alphabet = "ab=+-@\t\r\n \x00\x1b\x7f\x85\u202e\u2066é'\"; ,x1"
+    rng = random.Random(13)
+    for _ in range(50_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+        assert export._cell(text) == csv_cell(text), repr(text)

@@ -67,12 +67,20 @@ def test_rollup_of_a_directory_writes_database_parquet_views_and_report(org: Pat
         summary = data["summary"]
         count, = db.execute("SELECT count(*) FROM changes WHERE repo = ?", [repo]).fetchone()
         assert count == len(data["changes"])
+        kinds = db.execute("SELECT commit, lines_changed, code_lines, test_lines, doc_lines, config_lines FROM changes"
+                           " WHERE repo = ? AND kind <> 'abandoned'", [repo]).fetchall()
+        assert {sha: list(rest) for sha, *rest in kinds} == {
+            c["commit"]: [c["lines_changed"], c["source_lines"], c["test_lines"], c["doc_lines"], c["config_lines"]]
+            for c in data["changes"] if c["kind"] != "abandoned"}
         merged, ai_merged, per, rate_ai = db.execute(
             "SELECT merged, ai_merged, cost_per_merged_change, revert_rate_ai FROM org_by_repo WHERE repo = ?",
             [repo]).fetchone()
         assert (merged, ai_merged) == (summary["merged"], summary["ai_merged"])
         assert same(per, summary["cost_per_merged_change"]), (repo, per, summary)
         assert same(rate_ai, summary["revert_rate_ai"]), (repo, rate_ai, summary)
+    counted = db.execute("SELECT count(*) FROM changes WHERE lines_changed = code_lines + test_lines + doc_lines"
+                         " + config_lines").fetchone()[0]
+    assert counted and counted == db.execute("SELECT count(lines_changed) FROM changes").fetchone()[0]
     # api: 3 AI changes ($6), the first reverted: $6 over 2 kept
     assert db.execute("SELECT cost_per_merged_change FROM org_by_repo WHERE repo = 'api'").fetchone()[0] == \
         pytest.approx(3.0)

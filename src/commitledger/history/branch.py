@@ -26,7 +26,7 @@ Definitions (README, DESIGN.md):
 
 from __future__ import annotations
 
-import bisect
+import gc
 import math
 import re
 import statistics
@@ -158,6 +158,17 @@ def walk(
     slice and jumps to the segment's ``stop``. With ``lines="all"``, changes
     a default run cached without line counts get them now (``fill_lines``).
     """
+    was = gc.isenabled()
+    gc.disable()  # the walk builds ~10 objects per change and no cycle: the collector's passes were 2 s of 12
+    try:
+        return _walk(repo, tip, since_ts, cache, test_patterns, progress, lines, bots)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _walk(repo: Path, tip: str, since_ts: int | None, cache: HistoryCache | None, test_patterns: tuple[str, ...],
+          progress: Progress | None, lines: str, bots: tuple[str, ...]) -> Walk:
     counter = ScanCounter()
     segments: list[Segment] = cache.load() if cache is not None else []
     tips: dict[bytes, Segment] = {segment.sha[:20]: segment for segment in segments}
@@ -214,8 +225,7 @@ def walk(
         scanned = scan_segment(repo, current, stop, test_patterns, counter, progress, lines, bots)
         if not scanned:
             break
-        fresh = segments_of(scanned, stop)
-        del scanned  # the segments hold the same facts as columns
+        fresh = segments_of(scanned, stop)  # empties ``scanned``: the segments hold the same facts as columns
         if cache is not None:
             # A figure git could not produce is never cached: segments holding one are read again next time.
             failed = {bytes.fromhex(sha) for sha in counter.line_failures}
@@ -363,7 +373,8 @@ class History:
                 usage=UsageModel.of(usage) if usage is not None else None,
                 reverted_by=state.by if state else None, kind=facts.kind, lines_changed=facts.lines,  # None: not counted
                 reverted_at=iso(state.at) if state else None, tests=_tests(note.get("tests"), Tests),
-                source_lines=facts.source_lines, author_kind=self.chain.author_kind(index),
+                source_lines=facts.source_lines, test_lines=facts.test_lines, doc_lines=facts.doc_lines,
+                config_lines=facts.config_lines, author_kind=self.chain.author_kind(index),
                 agents=list(facts.agents), models=list(facts.models), evidence=list(facts.evidence),
                 commits=facts.commits, big=facts.commits > self.big_change_commits,
                 lines_error=self.counter.line_failures.get(facts.sha),
@@ -438,22 +449,10 @@ def priced_later(chain: Chain, index: int) -> bool:
 
 
 def count_priced_later(chain: Chain, indices: list[int]) -> int:
-    """How many of ``indices`` (ascending) are ``priced_later``: segment by segment, not a lookup per change.
-
-    Only the segments holding one of them load their usage (a 90-day baseline reads the recent ones);
-    a whole-history count over 100k changes costs ~0.08 s warm, most of it loading those blobs. A
-    priced-later column in the cache's core (``history.cache.Segment``) would make it a column sum.
-    """
-    wanted = [i for i in indices if chain.has_usage[i]]
-    override, found, base = chain.usage_override, 0, 0
-    for seg, start, end in chain.spans():
-        first, last = bisect.bisect_left(wanted, base), bisect.bisect_left(wanted, base + end - start)
-        if first < last:
-            usage = seg.detail()[0]
-            found += sum(1 for i in wanted[first:last]
-                         if (blob := override.get(i) or usage[start + i - base]) and blob[_FLAGS] & 2)
-        base += end - start
-    return found
+    """How many of ``indices`` are ``priced_later``: a sum over the cache's priced-later column
+    (``Chain.later``, kept up to date by usage from notes), no usage blob loaded."""
+    later = chain.later
+    return sum(1 for i in indices if later[i])
 
 
 def summarise(

@@ -40,7 +40,8 @@ from typing import Any, Callable, Iterator
 from commitledger.history.scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
-FACTS_VERSION = "6"  # 5: -1 line counts mean "not counted"; 6: bot column, markers' agents/models/evidence
+FACTS_VERSION = "7"  # 5: -1 line counts mean "not counted"; 6: bot column, markers' agents/models/evidence;
+# 7: test and doc lines, priced-later column
 CHUNK = 4096
 _TABLE = "history_segment"
 KINDS = ("direct", "squash", "merge")
@@ -58,8 +59,8 @@ def facts_version(test_patterns: tuple[str, ...], bots: tuple[str, ...] = ()) ->
 class Segment:
     """Consecutive chain commits, newest first, down to (not including) ``stop``, as columns."""
 
-    __slots__ = ("tip", "stop", "n", "sha", "time", "pr", "cost", "tokens", "added", "deleted", "source", "commits",
-                 "ai", "kind", "has_usage", "depth", "sparse", "bot", "info", "_titles", "_detail", "_loader")
+    __slots__ = ("tip", "stop", "n", "sha", "time", "pr", "cost", "tokens", "added", "deleted", "source", "tests", "docs",
+                 "commits", "ai", "kind", "has_usage", "depth", "sparse", "bot", "later", "info", "_titles", "_detail", "_loader")
 
     def __init__(self) -> None:
         self._titles: list[str] | None = None
@@ -78,12 +79,15 @@ class Segment:
         seg.added = array("q", (_UNCOUNTED if c.added is None else c.added for c in changes))
         seg.deleted = array("q", (_UNCOUNTED if c.deleted is None else c.deleted for c in changes))
         seg.source = array("q", (_UNCOUNTED if c.source_lines is None else c.source_lines for c in changes))
+        seg.tests = array("q", (_UNCOUNTED if c.test_lines is None else c.test_lines for c in changes))
+        seg.docs = array("q", (_UNCOUNTED if c.doc_lines is None else c.doc_lines for c in changes))
         seg.commits = array("q", (c.commits for c in changes))
         seg.ai = bytes(int(bool(c.ai)) for c in changes)
         seg.kind = bytes(_KIND_CODE[c.kind] for c in changes)
         seg.has_usage = bytes(int(c.usage is not None) for c in changes)
         seg.depth = bytes(min(c.revert_depth, 255) for c in changes)
         seg.bot = bytes(int(c.bot) for c in changes)
+        seg.later = bytes(int(bool(c.usage) and bool(c.usage[-1] & 2)) for c in changes)  # some line priced later
         # What AI markers state (agents, models, evidence): only AI-assisted rows have any.
         seg.info = {i: (list(c.agents), list(c.models), list(c.evidence))
                     for i, c in enumerate(changes) if c.agents or c.models or c.evidence}
@@ -99,8 +103,9 @@ class Segment:
     def core_blob(self) -> bytes:
         return marshal.dumps((
             self.n, self.sha, self.time.tobytes(), self.pr.tobytes(), self.cost.tobytes(), self.tokens.tobytes(),
-            self.added.tobytes(), self.deleted.tobytes(), self.source.tobytes(), self.commits.tobytes(),
-            self.ai, self.kind, self.has_usage, self.depth, self.sparse, self.bot, self.info,
+            self.added.tobytes(), self.deleted.tobytes(), self.source.tobytes(), self.tests.tobytes(),
+            self.docs.tobytes(), self.commits.tobytes(),
+            self.ai, self.kind, self.has_usage, self.depth, self.sparse, self.bot, self.info, self.later,
         ))
 
     def titles_blob(self) -> bytes:
@@ -113,16 +118,16 @@ class Segment:
     def from_blob(cls, tip: str, stop: str | None, core: bytes,
                   loader: Callable[[str], tuple[list[str], list[bytes], dict[int, bytes]]]) -> Segment:
         seg = cls()
-        (seg.n, seg.sha, time, pr, cost, tokens, added, deleted, source, commits, seg.ai, seg.kind, seg.has_usage,
-         seg.depth, seg.sparse, seg.bot, seg.info) = marshal.loads(core)
+        (seg.n, seg.sha, time, pr, cost, tokens, added, deleted, source, tests, docs, commits, seg.ai, seg.kind, seg.has_usage,
+         seg.depth, seg.sparse, seg.bot, seg.info, seg.later) = marshal.loads(core)
         seg.tip, seg.stop, seg._loader = tip, stop, loader
         for name, raw, code in (("time", time, "q"), ("pr", pr, "q"), ("cost", cost, "d"), ("tokens", tokens, "q"),
                                 ("added", added, "q"), ("deleted", deleted, "q"), ("source", source, "q"),
-                                ("commits", commits, "q")):
+                                ("tests", tests, "q"), ("docs", docs, "q"), ("commits", commits, "q")):
             column = array(code)
             column.frombytes(raw)
             setattr(seg, name, column)
-        if len(seg.sha) != 20 * seg.n or len(seg.time) != seg.n:
+        if len(seg.sha) != 20 * seg.n or len(seg.time) != seg.n or len(seg.later) != seg.n:
             raise ValueError("inconsistent segment")
         return seg
 
@@ -144,6 +149,9 @@ class Segment:
         return self._detail
 
 
+_COUNT_COLUMNS = ("time", "pr", "cost", "tokens", "added", "deleted", "source", "tests", "docs", "commits")
+
+
 class Chain:
     """The walked first-parent chain, newest first: columns for the hot loops, ``chain[i]`` for the rest."""
 
@@ -156,12 +164,15 @@ class Chain:
         self.added = array("q")
         self.deleted = array("q")
         self.source = array("q")
+        self.tests = array("q")
+        self.docs = array("q")
         self.commits = array("q")
         self.ai = bytearray()
         self.kind = bytearray()
         self.has_usage = bytearray()
         self.depth = bytearray()
         self.bot = bytearray()
+        self.later = bytearray()  # 1: the change's usage has a line priced later (its packed flags' bit 1)
         self.sparse: dict[int, tuple[list[list[Any]] | None, str | None]] = {}
         self.info: dict[int, tuple[list[str], list[str], list[str]]] = {}  # agents, models, evidence
         # Usage taken from a note instead of (or on top of) the messages, by chain index (``history.usage_notes``).
@@ -182,9 +193,9 @@ class Chain:
         self._starts.append(base)
         self._parts.append((seg, start))
         self.sha += seg.sha[start * 20 : end * 20]
-        for name in ("time", "pr", "cost", "tokens", "added", "deleted", "source", "commits"):
+        for name in _COUNT_COLUMNS:
             getattr(self, name).extend(getattr(seg, name)[start:end])
-        for name in ("ai", "kind", "has_usage", "depth", "bot"):
+        for name in ("ai", "kind", "has_usage", "depth", "bot", "later"):
             getattr(self, name).extend(getattr(seg, name)[start:end])
         for i, value in seg.sparse.items():
             if start <= i < end:
@@ -201,15 +212,23 @@ class Chain:
         added = self.added[index]
         return None if added < 0 else added + self.deleted[index]
 
+    def kind_lines(self, index: int) -> tuple[int | None, int | None, int | None, int | None]:
+        """(code, tests, docs, config) lines of a change, each None when its lines were not counted."""
+        added, code, tests, docs = self.added[index], self.source[index], self.tests[index], self.docs[index]
+        if added < 0 or code < 0 or tests < 0 or docs < 0:
+            return None, None, None, None
+        return code, tests, docs, added + self.deleted[index] - code - tests - docs
+
     def first_parent(self, index: int) -> str | None:
         """The first parent of a chain commit: the next row of its segment, or the segment's ``stop``."""
         seg, row = self._part(index)
         return seg.sha[(row + 1) * 20 : (row + 2) * 20].hex() if row + 1 < seg.n else seg.stop
 
-    def set_lines(self, index: int, added: int, deleted: int, source: int) -> Segment:
+    def set_lines(self, index: int, added: int, deleted: int, source: int, tests: int, docs: int) -> Segment:
         """Record counted lines in the chain and in the segment it came from (returned, to be stored)."""
         seg, row = self._part(index)
-        for column, value in (("added", added), ("deleted", deleted), ("source", source)):
+        for column, value in (("added", added), ("deleted", deleted), ("source", source), ("tests", tests),
+                              ("docs", docs)):
             getattr(self, column)[index] = value
             getattr(seg, column)[row] = value
         return seg
@@ -247,6 +266,7 @@ class Chain:
         """Use ``blob`` (a packed usage) as the change's usage in this chain only."""
         self.usage_override[index] = blob
         self.has_usage[index] = 1
+        self.later[index] = 1 if blob and blob[-1] & 2 else 0
         self.ai[index] = 1
         self.cost[index] = math.nan if cost is None else cost
         self.tokens[index] = tokens
@@ -278,7 +298,8 @@ class Chain:
             sha=self.sha_at(index), time=self.time[index], title=self.title(index),
             pr=None if self.pr[index] < 0 else self.pr[index], kind=KINDS[self.kind[index]], ai=bool(self.ai[index]),
             usage=self.usage_blob(index), added=_counted(self.added[index]), deleted=_counted(self.deleted[index]),
-            source_lines=_counted(self.source[index]), commits=self.commits[index], reverts=self.reverts(index),
+            source_lines=_counted(self.source[index]), test_lines=_counted(self.tests[index]),
+            doc_lines=_counted(self.docs[index]), commits=self.commits[index], reverts=self.reverts(index),
             revert_depth=self.depth[index], inner_title=entry[1] if entry else None,
             cost=None if math.isnan(cost) else cost, tokens=self.tokens[index], bot=bool(self.bot[index]),
             agents=tuple(self.info[index][0]) if index in self.info else (),
@@ -373,10 +394,18 @@ class HistoryCache:
 
 
 def segments_of(changes: list[ChangeFacts], stop: str | None) -> list[Segment]:
-    """Cut a scanned run (newest first) into cacheable segments of at most ``CHUNK`` changes."""
+    """Cut a scanned run (newest first) into cacheable segments of at most ``CHUNK`` changes.
+
+    ``changes`` is emptied as it goes, oldest segment first: each chunk's
+    objects are freed once they are columns, so the run is never held twice
+    (that was the peak RSS of a cold run, 14 MB over the budget at 100k changes).
+    """
     out = []
-    for start in range(0, len(changes), CHUNK):
-        part = changes[start : start + CHUNK]
-        after = changes[start + CHUNK].sha if start + CHUNK < len(changes) else stop
+    after = stop
+    for start in reversed(range(0, len(changes), CHUNK)):
+        part = changes[start:]
         out.append(Segment.from_changes(part, after))
+        after = part[0].sha
+        del part, changes[start:]
+    out.reverse()
     return out

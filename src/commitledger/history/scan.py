@@ -41,6 +41,7 @@ import os
 import re
 import struct
 import tempfile
+from array import array
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -114,7 +115,9 @@ _MAX = 2**63 - 1  # a hostile trailer must not make the cache unwritable
 
 
 def pack_usage(vec: list[Any]) -> bytes:
-    counts = [_NONE if v is None else min(v, _MAX) for v in vec[:8]]
+    counts = vec[:8]
+    if None in counts or max(counts) > _MAX:  # the usual line has every count, each far below 2**63
+        counts = [_NONE if v is None else min(v, _MAX) for v in counts]
     flags = (1 if vec[9] else 0) | (2 if len(vec) > 10 and vec[10] else 0)
     return _PACK.pack(*counts, math.nan if vec[8] is None else vec[8], flags)
 
@@ -149,7 +152,9 @@ class ChangeFacts:
     # Lines against the first parent; None when not counted (by default only AI-assisted changes are).
     added: int | None = None
     deleted: int | None = None
-    source_lines: int | None = None  # added + deleted outside tests and docs
+    source_lines: int | None = None  # added + deleted of code paths (pathkinds: not tests, docs, config or data)
+    test_lines: int | None = None  # added + deleted of test paths (the configured test_patterns)
+    doc_lines: int | None = None  # added + deleted of documentation; config/data lines are the rest of ``lines``
     commits: int = 1
     reverts: list[RevertRef] | None = None
     revert_depth: int = 0  # 'Revert "' wrappers on the subject (Reapply counts 2)
@@ -166,8 +171,20 @@ class ChangeFacts:
     def lines(self) -> int | None:
         return None if self.added is None or self.deleted is None else self.added + self.deleted
 
+    @property
+    def config_lines(self) -> int | None:
+        """Lines of config files and data: what the other three kinds leave of ``lines``."""
+        return config_lines(self.lines, self.source_lines, self.test_lines, self.doc_lines)
+
     def usage_object(self) -> Usage | None:
         return unpack_usage(self.usage) if self.usage is not None else None
+
+
+def config_lines(lines: int | None, code: int | None, tests: int | None, docs: int | None) -> int | None:
+    """Every changed path is code, tests, docs or config (``pathkinds``): config is the rest, None when any is."""
+    if lines is None or code is None or tests is None or docs is None:
+        return None
+    return lines - code - tests - docs
 
 
 # --- AI-Usage lines, fast -----------------------------------------------------------------
@@ -235,7 +252,9 @@ def message_usage(message: str, lower: str | None = None,
         canonical = _CANONICAL.fullmatch(body)
         if canonical is not None:
             found = canonical.groups()
-            vec: list[Any] = [None if v is None else int(v) for v in found[2:10]]
+            digits = found[2:10]
+            vec: list[Any] = (list(map(int, digits)) if None not in digits  # the hook writes every count
+                              else [None if v is None else int(v) for v in digits])
             vec.append(None if found[10] is None else float(found[10]))
             names = [found[0], found[1]]
         else:
@@ -318,15 +337,22 @@ def _numstat_path(raw: str) -> str:
     return raw.split(" => ", 1)[1]
 
 
+# (added, deleted, code, tests, docs) of one commit against its first parent; config/data lines are the
+# rest of added + deleted (``pathkinds.path_kind`` puts every path in one of the four kinds).
+LineCounts = tuple[int, int, int, int, int]
+_KIND_SLOT = {"code": 0, "tests": 1, "docs": 2, "config": 3}
+
+
 class _Lines:
     """Numstat totals with a per-path memo of the test/doc classification."""
 
     def __init__(self, test_patterns: tuple[str, ...]) -> None:
         self.patterns = test_patterns
-        self.memo: dict[str, bool] = {}
+        self.memo: dict[str, int] = {}  # numstat path -> its kind's slot
 
-    def count(self, text: str) -> tuple[int, int, int]:
-        added = deleted = source = 0
+    def count(self, text: str) -> LineCounts:
+        added = deleted = 0
+        kinds = [0, 0, 0, 0]  # code, tests, docs, config
         for line in text.split("\n"):
             if not line:
                 continue
@@ -340,15 +366,13 @@ class _Lines:
             added += a
             deleted += d
             path = parts[2]
-            counts = self.memo.get(path)
-            if counts is None:
-                new = _numstat_path(path)
-                counts = path_kind(new, self.patterns) == "code"  # source lines are code lines only
+            slot = self.memo.get(path)
+            if slot is None:
+                slot = _KIND_SLOT[path_kind(_numstat_path(path), self.patterns)]
                 if len(self.memo) < 200_000:
-                    self.memo[path] = counts
-            if counts:
-                source += a + d
-        return added, deleted, source
+                    self.memo[path] = slot
+            kinds[slot] += a + d
+        return added, deleted, kinds[0], kinds[1], kinds[2]
 
 
 def _title(kind: str, subject: str, body: str) -> str:
@@ -467,22 +491,30 @@ class _DiffTree:
         self.fd = self.proc.stdin.fileno()
         os.set_blocking(self.fd, False)
         self.queue = bytearray()
+        self.due = 4096  # queue length at which the next write is tried
+        self.seqs = array("q")  # LineCounter's numbers of the commits fed here, in the order git prints them
         self.broken = False
 
     def push(self) -> None:
-        """Write what the pipe takes now; the rest waits for the next push (git is busy, we are not)."""
+        """Write what the pipe takes now; the rest waits for the next push (git is busy, we are not).
+
+        When the pipe is full, the next try waits for another 4 kB of queue:
+        trying at every commit raised (and caught) an exception per commit,
+        4% of a cold run.
+        """
         if self.broken:
             self.queue.clear()
             return
         try:
             written = os.write(self.fd, self.queue)
         except BlockingIOError:
-            return
+            written = 0
         except OSError:
             self.broken = True  # git died: finish() reports it
             self.queue.clear()
             return
         del self.queue[:written]
+        self.due = len(self.queue) + 4096
 
     def finish(self) -> tuple[bytes, GitError | None]:
         """What git printed, and its failure (the output then holds the commits diffed before it)."""
@@ -533,7 +565,9 @@ class LineCounter:
     pipe, so no reading thread competes with the parser for the GIL (and git,
     seeing a regular file, does not flush after every commit). ``--always``
     prints the id of a commit with an empty diff too, so "zero lines" is told
-    apart from "not counted".
+    apart from "not counted", and each git prints its commits in the order
+    it was fed them: results are matched to commits by position (``deliver``),
+    not through a dictionary of 76k ids (~25 MB at 100k changes).
 
     With two or more CPUs the commits go to two processes in alternate blocks
     of ``BLOCK`` consecutive chain commits: consecutive commits share most of
@@ -556,18 +590,27 @@ class LineCounter:
             raise
         self.current = self.workers[0]
         self.fed = 0
-        self.sent: list[tuple[str, str | None]] = []  # to diff again one by one when git fails
+        # Binary ids of each commit fed and of its first parent (20 zero bytes: a root), to diff again one by
+        # one when git fails: 40 bytes a commit instead of two strings and a tuple.
+        self.sent = bytearray()
 
-    def send(self, sha: str, first_parent: str | None) -> None:
-        """Queue a chain commit (``first_parent`` None for a root commit: everything it holds was added)."""
+    def send(self, sha: str, first_parent: str | None) -> int:
+        """Queue a chain commit (``first_parent`` None for a root commit: everything it holds was added);
+        returns its number (0, 1, ...), which ``deliver`` hands back with its counts."""
         worker = self.current
         worker.queue += (f"{sha} {first_parent}\n" if first_parent else f"{sha}\n").encode()
-        self.sent.append((sha, first_parent))
+        self.sent += bytes.fromhex(sha) + (bytes.fromhex(first_parent) if first_parent else _ROOT)
+        seq = self.fed
+        worker.seqs.append(seq)
         self.fed += 1
-        if len(worker.queue) >= 4096:
+        if len(worker.queue) >= worker.due:
             worker.push()
         if not self.fed % self.BLOCK and len(self.workers) > 1:
             self.current = self.workers[(self.fed // self.BLOCK) % len(self.workers)]
+        return seq
+
+    def sha_of(self, seq: int) -> str:
+        return self.sent[seq * 40 : seq * 40 + 20].hex()
 
     def finish(self) -> list[tuple[bytes, GitError | None]]:
         """What each git printed once it had diffed all it was fed, with its failure if it failed."""
@@ -580,8 +623,9 @@ class LineCounter:
             raise
         return outputs
 
-    def counts(self, repo: Path, counting: _Lines) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
-        """(counts, failures): every commit fed, counted, or named in ``failures`` with git's reason.
+    def deliver(self, repo: Path, counting: _Lines,
+                sink: Callable[[int, LineCounts], None]) -> dict[str, str]:
+        """``sink(number, counts)`` for every commit fed that git counted; returns the others, with git's reason.
 
         When a ``git diff-tree`` fails (an object it cannot read: a partial
         clone without its promisor, a damaged mirror), what it printed before
@@ -589,24 +633,45 @@ class LineCounter:
         did not print is diffed again on its own: one unreadable object costs
         the figures of the commits that need it, never the others.
         """
-        counts: dict[str, tuple[int, int, int]] = {}
-        failed = False
-        for data, error in self.finish():
-            got = list(diff_counts(data, counting))
-            if error is not None:
-                failed = True
-                if got:
-                    got.pop()
-            counts.update(got)
+        retry: list[int] = []
+        for worker, (data, error) in zip(self.workers, self.finish()):
+            done = 0
+            pending: tuple[int, LineCounts] | None = None
+            for sha, counts in diff_counts(data, counting):
+                if done >= len(worker.seqs) or self.sha_of(worker.seqs[done]) != sha:
+                    error = error or GitError("git diff-tree printed a commit it was not fed", 0, sha)
+                    break
+                if pending is not None:
+                    sink(*pending)
+                pending = (worker.seqs[done], counts)
+                done += 1
+            if error is None:
+                if pending is not None:
+                    sink(*pending)
+                if done < len(worker.seqs):  # git said it succeeded yet left commits out: count those again
+                    retry.extend(worker.seqs[done:])
+            else:
+                retry.extend(worker.seqs[done - 1 if pending is not None else done :])
+            worker.seqs = array("q")
+            del data
         failures: dict[str, str] = {}
-        if failed:
-            for sha, parent in self.sent:
-                if sha in counts:
-                    continue
-                try:
-                    counts[sha] = count_one(repo, sha, parent, counting)
-                except GitError as exc:
-                    failures[sha] = exc.detail or str(exc)
+        for seq in retry:
+            sha = self.sha_of(seq)
+            raw = self.sent[seq * 40 + 20 : seq * 40 + 40]
+            try:
+                sink(seq, count_one(repo, sha, None if raw == _ROOT else raw.hex(), counting))
+            except GitError as exc:
+                failures[sha] = exc.detail or str(exc)
+        return failures
+
+    def counts(self, repo: Path, counting: _Lines) -> tuple[dict[str, LineCounts], dict[str, str]]:
+        """(counts by commit, failures): ``deliver`` into a dictionary, for callers with few commits."""
+        counts: dict[str, LineCounts] = {}
+
+        def keep(seq: int, found: LineCounts) -> None:
+            counts[self.sha_of(seq)] = found
+
+        failures = self.deliver(repo, counting, keep)
         return counts, failures
 
     def abort(self) -> None:
@@ -616,8 +681,11 @@ class LineCounter:
                 worker.abort()
 
 
-def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int, int, int]]]:
-    """(commit, (added, deleted, source)) of each commit in ``LineCounter`` output.
+_ROOT = bytes(20)
+
+
+def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, LineCounts]]:
+    """(commit, (added, deleted, code, tests, docs)) of each commit in ``LineCounter`` output.
 
     The headers are found lazily by a regular expression, so the decoded
     text is the only copy of the output held (no list of its lines).
@@ -633,7 +701,7 @@ def diff_counts(data: bytes, counting: _Lines) -> Iterator[tuple[str, tuple[int,
         yield sha, counting.count(text[at:])
 
 
-def count_one(repo: Path, sha: str, parent: str | None, counting: _Lines) -> tuple[int, int, int]:
+def count_one(repo: Path, sha: str, parent: str | None, counting: _Lines) -> LineCounts:
     """One commit against its first parent, in its own git: raises ``GitError`` when git cannot."""
     span = [parent, sha] if parent else ["--root", sha]
     proc = run(repo, "diff-tree", "-r", "-M", "--numstat", *span, ok=(0, 1, 128))
@@ -656,8 +724,8 @@ def object_reason(stderr: str) -> str:
 
 def count_lines(
     repo: Path, commits: list[tuple[str, str | None]], test_patterns: tuple[str, ...]
-) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
-    """(added, deleted, source) of chain commits given as (commit, first parent), and those git could not diff."""
+) -> tuple[dict[str, LineCounts], dict[str, str]]:
+    """``LineCounts`` of chain commits given as (commit, first parent), and those git could not diff."""
     if not commits:
         return {}, {}
     counter = LineCounter(repo)
@@ -704,9 +772,9 @@ def scan_segment(
     pending: dict[str, int] = {}  # commit -> index of the oldest chain commit proposing it as its own
     unfed: dict[int, str] = {}  # merge changes not (yet) AI-assisted -> their first parent, to feed if they become so
     wanted = _Wanted()
-    bot_seen: set[int] = set()
+    who = bytearray()  # per change: bit 0 a bot's commit seen, bit 1 a human's (1 byte, not two sets of ints)
     bot_memo: dict[tuple[str, str], bool] = {}
-    human_seen: set[int] = set()
+    fed_index = array("q")  # LineCounter number -> index of the change it counts
     next_chain: str | None = tip
     parsed = 0
     failed = True
@@ -744,10 +812,10 @@ def scan_segment(
                 ))
                 if info is not None:
                     _merge_info(changes[index], info)
-                if botty is not None:
-                    (bot_seen if botty else human_seen).add(index)
+                who.append(0 if botty is None else 1 if botty else 2)
                 if ai or every:
                     diff.send(sha, parents[0] if parents else None)
+                    fed_index.append(index)
                 elif len(parents) > 1:
                     unfed[index] = parents[0]
                 next_chain = parents[0] if parents else None
@@ -767,12 +835,13 @@ def scan_segment(
             if info is not None:
                 _merge_info(owner, info)
             if botty is not None:
-                (bot_seen if botty else human_seen).add(owner_index)
+                who[owner_index] |= 1 if botty else 2
             if ai and not owner.ai:
                 owner.ai = True
                 first_parent = unfed.pop(owner_index, None)
                 if first_parent is not None:
                     diff.send(owner.sha, first_parent)
+                    fed_index.append(owner_index)
             if usage is not None:
                 owner.usage = pack_usage(_sum_packed(owner.usage, usage))
             if wanted.by_length:
@@ -796,18 +865,18 @@ def scan_segment(
         finally:
             if failed:
                 diff.abort()
-    counted, failures = diff.counts(repo, _Lines(test_patterns))
+
+    def record(seq: int, counts: LineCounts) -> None:
+        facts = changes[fed_index[seq]]
+        facts.added, facts.deleted, facts.source_lines, facts.test_lines, facts.doc_lines = counts
+
+    failures = diff.deliver(repo, _Lines(test_patterns), record)
     for index, facts in enumerate(changes):
         if facts.usage is not None:
             facts.cost, facts.tokens = packed_cost_tokens(facts.usage)
-        facts.bot = not facts.ai and index in bot_seen and index not in human_seen
+        facts.bot = not facts.ai and who[index] == 1
     for index, blob in side.items():
         changes[index].side = bytes(blob)
-    by_sha = {c.sha: c for c in changes}
-    for sha, (added, deleted, source) in counted.items():
-        facts = by_sha.get(sha)
-        if facts is not None:
-            facts.added, facts.deleted, facts.source_lines = added, deleted, source
     if counter is not None:
         counter.commits_parsed += parsed
         counter.changes_scanned += len(changes)

@@ -248,6 +248,10 @@ class Change(Contract):
     reverted_at: str | None = None
     tests: Tests | None = None  # from the change's note (refs/notes/commitledger), when CI wrote one
     source_lines: int | None = None  # lines added + deleted of code (not tests, docs, config or data)
+    # The other kinds of path (ledger.pathkinds); the four add up to lines_changed, all None when it is.
+    test_lines: int | None = None
+    doc_lines: int | None = None
+    config_lines: int | None = None  # config files and data
     author_kind: str = "human"  # "ai", "human" or "bot"
     agents: list[str] = Field(default_factory=list)  # stated by AI-Usage lines and AI markers
     models: list[str] = Field(default_factory=list)
