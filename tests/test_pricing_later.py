@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from conftest import commit_file, git, run_cli
+from commitledger.history.scan import message_usage
 from commitledger.ledger.pricing import load_prices, split_cost
 
 # Unpriced when committed (a model the table of the day did not know): tokens, no cost_usd.
@@ -148,3 +150,74 @@ def test_nothing_priced_later_says_nothing(repo: Path) -> None:
     out = repo.parent / "report.html"
     assert run_cli("report", "--html", str(out), "--since", "all", cwd=repo).returncode == 0
     assert "priced later" not in out.read_text(encoding="utf-8").lower()
+
+
+# --- priced later: at the commit's time, and again when the price table changes -----------------
+
+UNKNOWN_LATE = ("AI-Usage: agent=in-house model=acme-coder-9 sessions=1 prompts=1 requests=1 tool_calls=0 "
+                "input=1000000 output=0 cache_read=0 cache_write=0")  # fmt: skip
+
+
+def _history_costs(repo: Path, env: dict[str, str]) -> tuple[dict[str, float | None], dict[str, object]]:
+    proc = run_cli("history", "--format", "json", "--since", "all", cwd=repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    costs = {c["title"]: (c["usage"] or {}).get("cost_usd") for c in data["changes"]}
+    return costs, data["summary"]
+
+
+def test_history_prices_later_again_when_the_price_table_changes(repo: Path, tmp_path: Path) -> None:
+    """A cached priced-later cost is stale once the prices change: only those spans are read again.
+
+    Without the price stamp on the cache row, the second run kept the first table's $1.00.
+    """
+    import os
+
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"models": {"acme-coder-9": {"input": 1.0, "output": 1.0}}}))
+    env = {**os.environ, "COMMITLEDGER_PRICES": str(prices)}
+    commit_file(repo, "README.md", "hi\n", "Initial commit")
+    commit_file(repo, "a.py", "a = 1\n", f"Late change\n\n{UNKNOWN_LATE}")
+    commit_file(repo, "b.py", "b = 1\n", f"Priced change\n\n{PRICED}")
+    costs, summary = _history_costs(repo, env)
+    assert costs["Late change"] == 1.0 and costs["Priced change"] == 0.004
+    assert summary["priced_later"] == 1
+    assert _history_costs(repo, env)[0]["Late change"] == 1.0  # warm, same table: the cached figure
+
+    prices.write_text(json.dumps({"models": {"acme-coder-9": {"input": 2.5, "output": 1.0}}}))
+    os.utime(prices, ns=(1_900_000_000_000_000_000, 1_900_000_000_000_000_000))  # a new mtime, whatever the clock
+    costs, summary = _history_costs(repo, env)
+    assert costs["Late change"] == 2.5 and costs["Priced change"] == 0.004
+    assert summary["priced_later"] == 1
+
+
+def test_history_prices_a_late_line_at_its_author_time_as_pr_does(repo: Path) -> None:
+    """history passed no time to the price lookup (today's price); pr passes the author time.
+
+    o3 cost $10 per million input tokens until OpenAI's June 2025 cut to $2 (genai-prices keeps
+    both): a line committed in April 2025 without cost_usd is priced at $10 in, $40 out by both.
+    """
+    import os
+
+    late = ("AI-Usage: agent=codex model=o3 sessions=1 prompts=1 requests=1 tool_calls=0 "
+            "input=1000000 output=100000 cache_read=0 cache_write=0")  # fmt: skip
+    message = f"Late change\n\n{late}"
+    then = message_usage(message, when="1745000000")
+    today = message_usage(message)
+    assert then is not None and today is not None
+    assert abs(then[8] - 14.0) < 1e-9 and abs(today[8] - 2.8) < 1e-9
+
+    base = commit_file(repo, "README.md", "hi\n", "Initial commit")
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "a.py").write_text("a = 1\n")
+    git(repo, "add", "a.py")
+    env = {**os.environ, "GIT_AUTHOR_DATE": "@1745000000 +0000"}
+    subprocess.run(["git", "commit", "-q", "--no-verify", "-m", message], cwd=repo, env=env, check=True)
+    head = git(repo, "rev-parse", "HEAD")
+    pr = run_cli("pr", "--base", base, "--head", head, "--format", "json", cwd=repo)
+    assert pr.returncode == 0, pr.stderr
+    assert abs(json.loads(pr.stdout)["usage"]["cost_usd"] - 14.0) < 1e-6
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "feature")
+    costs, _ = _history_costs(repo, dict(os.environ))
+    assert abs(costs["Late change"] - 14.0) < 1e-6

@@ -320,6 +320,7 @@ class HistoryCache:
     def __init__(self, path: Path, version: str) -> None:
         self.path = path
         self.version = version
+        self._stamp: str | None = None
         self.db: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,13 +338,32 @@ class HistoryCache:
         except (sqlite3.Error, OSError):
             self.db = None
 
+    # A segment holding a cost priced later (a line without cost_usd, priced from its tokens) is stored
+    # under ``<version>|<price stamp>``: when genai-prices or the override file changes, the row no
+    # longer matches, so only those spans are scanned (and priced) again; every other row stays valid.
+    _MATCH = "(ver = ? OR substr(ver, 1, ?) = ?)"
+
+    def _match_args(self) -> tuple[str, int, str]:
+        prefix = self.version + "|"
+        return self.version, len(prefix), prefix
+
+    def _stamped(self) -> str:
+        if self._stamp is None:
+            from commitledger.ledger.pricing import table_stamp
+
+            self._stamp = f"{self.version}|{table_stamp()}"
+        return self._stamp
+
     def load(self) -> list[Segment]:
         """Every cached segment of this version, columns only (titles and usage load on first use)."""
         if self.db is None:
             return []
         out: list[Segment] = []
         try:
-            for tip, stop, core in self.db.execute(f"SELECT tip, stop, core FROM {_TABLE} WHERE ver = ?", (self.version,)):
+            rows = self.db.execute(f"SELECT tip, stop, core, ver FROM {_TABLE} WHERE {self._MATCH}", self._match_args())
+            for tip, stop, core, ver in rows:
+                if ver != self.version and ver != self._stamped():
+                    continue  # priced later with another price table: scanned and priced again
                 try:
                     out.append(Segment.from_blob(tip, stop, core, self._read_detail))
                 except (ValueError, TypeError, EOFError):
@@ -352,12 +372,15 @@ class HistoryCache:
             return []
         return out
 
+    def _ver_of(self, segment: Segment) -> str:
+        return self._stamped() if any(segment.later) else self.version
+
     def _read_detail(self, tip: str) -> tuple[list[str], list[bytes], dict[int, bytes]]:
         # Its own short connection: renderers ask after the walk has closed the cache.
         db = sqlite3.connect(str(self.path), timeout=30.0)
         try:
-            row = db.execute(f"SELECT titles, detail FROM {_TABLE} WHERE tip = ? AND ver = ?",
-                             (tip, self.version)).fetchone()
+            row = db.execute(f"SELECT titles, detail FROM {_TABLE} WHERE tip = ? AND ver IN (?, ?)",
+                             (tip, self.version, self._stamped())).fetchone()
         finally:
             db.close()
         if row is None:
@@ -369,9 +392,12 @@ class HistoryCache:
     def store(self, segments: list[Segment]) -> None:
         if self.db is None or not segments:
             return
-        rows = ((s.tip, self.version, s.stop, s.n, s.core_blob(), s.titles_blob(), s.detail_blob()) for s in segments)
+        rows = ((s.tip, self._ver_of(s), s.stop, s.n, s.core_blob(), s.titles_blob(), s.detail_blob()) for s in segments)
         try:
             with self.db:
+                # One row per tip and version: a stale priced-later row of the same span goes.
+                self.db.executemany(f"DELETE FROM {_TABLE} WHERE tip = ? AND {self._MATCH}",
+                                    ((s.tip, *self._match_args()) for s in segments))
                 self.db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         except sqlite3.Error:
             return
@@ -383,7 +409,7 @@ class HistoryCache:
         try:
             with self.db:
                 self.db.executemany(f"UPDATE {_TABLE} SET core = ? WHERE tip = ? AND ver = ?",
-                                    ((s.core_blob(), s.tip, self.version) for s in segments))
+                                    ((s.core_blob(), s.tip, self._ver_of(s)) for s in segments))
         except sqlite3.Error:
             return
 

@@ -60,7 +60,8 @@ _MARKER_HINTS = ("usage", "co-authored-by", "made-with", "assisted-by", "claude-
                  "generated with")
 _HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS)))  # one C-level scan instead of one per hint
 _RECORD = b"\x00\x01"
-_FORMAT = "%x00%x01%H%x00%P%x00%ct%x00%an%x00%ae%x00%B%x00"
+# %at: a line priced later is priced at its commit's author time, as ``pr`` prices it (pr/signals/usage.py).
+_FORMAT = "%x00%x01%H%x00%P%x00%ct%x00%at%x00%an%x00%ae%x00%B%x00"
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".markdown")
 
 
@@ -236,7 +237,7 @@ def _usage_bodies(message: str, lower: str) -> Iterator[str]:
 
 
 def message_usage(message: str, lower: str | None = None,
-                  collected: list[tuple[str, str]] | None = None) -> list[Any] | None:
+                  collected: list[tuple[str, str]] | None = None, when: str = "") -> list[Any] | None:
     """The summed usage vector of every AI-Usage line in a message, or None when there is none.
 
     Same grammar as ``trailers.parse_usage_lines`` (a property test in
@@ -244,7 +245,9 @@ def message_usage(message: str, lower: str | None = None,
     a lazy regular expression, a ``UsageLine`` and a ``Usage`` per line:
     history reads every commit of the repository, and this is its hottest
     loop. ``lower`` is ``message.lower()`` when the caller has it already;
-    ``collected`` gets the (agent, model) of each line read (lower case).
+    ``collected`` gets the (agent, model) of each line read (lower case);
+    ``when`` is the commit's author time (Unix seconds, as git prints it), at
+    which a line without ``cost_usd`` is priced later (now when empty).
     """
     total: list[Any] | None = None
     for body in _usage_bodies(message, message.lower() if lower is None else lower):
@@ -274,7 +277,7 @@ def message_usage(message: str, lower: str | None = None,
             collected.append((names[0], names[1]))
         later = 0
         if vec[8] is None and any(vec[4:8]):
-            vec[8] = _price_later(names[0], names[1], vec)
+            vec[8] = _price_later(names[0], names[1], vec, when)
             later = 0 if vec[8] is None else 1
         complete = not (vec[8] is None and any(vec[4:8]))
         if total is None:
@@ -284,11 +287,12 @@ def message_usage(message: str, lower: str | None = None,
     return total
 
 
-def _price_later(agent: str, model: str, vec: list[Any]) -> float | None:
-    """A line with tokens and no cost_usd, priced now from its tokens (see ``pricing.price_later``)."""
+def _price_later(agent: str, model: str, vec: list[Any], when: str = "") -> float | None:
+    """A line with tokens and no cost_usd, priced from its tokens at its commit's time (``pricing.price_later``)."""
     from commitledger.ledger.pricing import default_table, split_cost
 
-    return split_cost(default_table(), model, vec[4] or 0, vec[5] or 0, vec[6] or 0, vec[7] or 0, vec[2], None, agent)
+    at = float(when) if when.isdigit() else None
+    return split_cost(default_table(), model, vec[4] or 0, vec[5] or 0, vec[6] or 0, vec[7] or 0, vec[2], at, agent)
 
 
 def _sum_packed(blob: bytes | None, vec: list[Any]) -> list[Any]:
@@ -395,14 +399,14 @@ _OTHER_HINTS = re.compile("|".join(map(re.escape, _MARKER_HINTS[1:])))  # every 
 
 
 def _message_facts(
-    sha: str, author: str, email: str, message: str
+    sha: str, author: str, email: str, message: str, when: str = ""
 ) -> tuple[bool, list[Any] | None, list[RevertRef] | None, MarkerInfo | None]:
     usage: list[Any] | None = None
     info: MarkerInfo | None = None
     lower = message.lower()
     if "usage" in lower:
         names: list[tuple[str, str]] = []
-        usage = message_usage(message, lower, names)
+        usage = message_usage(message, lower, names, when)
         if usage is not None:
             agents: list[str] = []
             models: list[str] = []
@@ -450,9 +454,9 @@ def _records(handle: IO[bytes]) -> Iterator[list[str]]:
         buffer = parts.pop()
         for part in parts:
             if part:
-                yield part.decode("utf-8", "replace").split("\x00", 6)
+                yield part.decode("utf-8", "replace").split("\x00", 7)
     if buffer:
-        yield buffer.decode("utf-8", "replace").split("\x00", 6)
+        yield buffer.decode("utf-8", "replace").split("\x00", 7)
 
 
 @dataclass(slots=True)
@@ -780,14 +784,14 @@ def scan_segment(
     failed = True
     try:
         for record in _records(log.stdout):
-            if len(record) < 6:
+            if len(record) < 7:
                 continue
-            sha, parent_text, ctime, author, email, message = record[:6]
+            sha, parent_text, ctime, atime, author, email, message = record[:7]
             parents = parent_text.split()
             parsed += 1
             if progress is not None and not parsed % 4096:
                 progress(parsed)
-            ai, usage, refs, info = _message_facts(sha, author, email, message)
+            ai, usage, refs, info = _message_facts(sha, author, email, message, atime)
             # Bots: a change is a bot's when all its non-merge commits are (the merge commit is whoever clicked).
             if len(parents) > 1:
                 botty = None

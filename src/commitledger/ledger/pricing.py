@@ -804,6 +804,27 @@ def split_cost(
     return each * n + extra
 
 
+def table_stamp(environ: Mapping[str, str] | None = None) -> str:
+    """What a cost priced now depends on: the installed genai-prices and the ``COMMITLEDGER_PRICES`` file.
+
+    history's cache keeps costs it priced later; when this stamp changes
+    (genai-prices upgraded, the override file edited) those figures are
+    stale and are computed again. Cheap: no table is loaded.
+    """
+    import hashlib  # not at the top: pricing is on the hook's path, this is not
+
+    env = os.environ if environ is None else environ
+    parts = [genai_prices_version() or "none"]
+    env_path = env.get(PRICES_ENV)
+    if env_path:
+        try:
+            st = os.stat(env_path)
+            parts.append(f"{env_path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{env_path}:missing")
+    return hashlib.sha1("\0".join(parts).encode()).hexdigest()[:12]
+
+
 _DEFAULT: list[PriceTable] = []
 
 

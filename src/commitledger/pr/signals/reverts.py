@@ -27,8 +27,11 @@ def undone_cost(work: list[CommitInfo]) -> float | None:
     """AI cost of reverted work: ``None`` when unknown (unresolvable, or AI-assisted without figures)."""
     if not work:
         return None
-    lines = [line for info in work for line in parse_usage_lines(info.message)]
-    price_lines_later(lines)
+    lines = []
+    for info in work:  # priced later at each commit's author time, as pr/signals/usage.py and history do
+        found = parse_usage_lines(info.message)
+        price_lines_later(found, when=float(info.author_time))
+        lines.extend(found)
     if not lines:
         assisted = any(ai_markers(info.message, info.author_name) for info in work)
         return None if assisted else 0.0
