@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from typing import Any, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
+from commitledger.capture.sqlite_store import open_store, store_files
 from commitledger.capture.jsonl import as_int, iso_to_epoch
 
 AGENT = "goose"
@@ -51,28 +52,13 @@ class GooseReader:
         ]
 
     def files(self, env: Env) -> Iterable[Path]:
-        for root in self.roots(env):
-            for name in (DB_NAME, DB_NAME + "-wal"):
-                path = root / name
-                try:
-                    if path.is_file():
-                        yield path
-                except OSError:
-                    continue
+        return store_files(self.roots(env), DB_NAME)
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
-        if path.name.endswith("-wal"):
-            path = path.with_name(DB_NAME)
         import sqlite3  # only a Goose user whose database changed pays for the import
 
-        try:
-            size = path.stat().st_size
-        except OSError:
-            return ReadResult()
-        result = ReadResult(end=size)
-        try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
-        except sqlite3.Error:
+        conn, result = open_store(path, DB_NAME)
+        if conn is None:
             return result
         try:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
