@@ -230,6 +230,59 @@ def test_a_second_collect_over_unchanged_logs_reads_nothing_and_lists_from_cache
     assert second.events == [] and not second.dirty
 
 
+def test_session_folders_holding_their_one_log_are_not_statted_yet_new_sessions_are_found(
+        home: Path, tmp_path: Path) -> None:
+    """A VS Code task or Grok session folder that holds its one listed file adds nothing to the listing.
+
+    Idle commits stat such a file only, not also its folder: with every agent present that was half the
+    stats (``capture.index._dir_signature``). A new task is still found (its parent folder changed), and so
+    is a task whose ``ui_messages.json`` appears after its folder was created (that folder stays watched).
+    """
+    import marshal
+
+    from commitledger.capture.index import INDEX_FILE, collect, save_index
+
+    old = 1_700_000_000
+    for path in [home, *home.rglob("*")]:
+        os.utime(path, (old, old), follow_symlinks=False)
+    state = tmp_path / "state"
+    agents = ["cline", "grok"]
+    first = collect(state, reader_env(home), lambda e: True, agents)
+    save_index(state, first)
+    index = marshal.loads((state / INDEX_FILE).read_bytes())
+
+    def signature(agent: str) -> set[str]:
+        return {path for path, _ in index["readers"][agent]["listing"]["sig"]}
+
+    tasks = next(home.rglob("saoudrizwan.claude-dev/tasks"))
+    task_dirs = [d for d in tasks.iterdir() if (d / "ui_messages.json").is_file()]
+    assert task_dirs
+    cline_sig = signature("cline")
+    assert str(tasks) in cline_sig and not any(str(d) in cline_sig for d in task_dirs)
+    grok_logs = list(home.rglob(".grok/sessions/*/*/updates.jsonl"))
+    grok_sig = signature("grok")
+    assert grok_logs and not any(str(p.parent) in grok_sig for p in grok_logs)
+    assert all(str(p.parent.parent) in grok_sig for p in grok_logs)  # the folder a new session lands in
+
+    # A new task folder, its log written later: found once it has one, and its folder is watched until then.
+    pending = tasks / "1999999999000"
+    pending.mkdir()
+    for path in (tasks, pending):
+        os.utime(path, (old + 10, old + 10))
+    second = collect(state, reader_env(home), lambda e: True, agents)
+    save_index(state, second)
+    assert second.stats["cline"].files == first.stats["cline"].files
+    shutil.copy(task_dirs[0] / "ui_messages.json", pending / "ui_messages.json")
+    for name in ("api_conversation_history.json", "task_metadata.json"):
+        if (task_dirs[0] / name).exists():
+            shutil.copy(task_dirs[0] / name, pending / name)
+    os.utime(pending, (old + 20, old + 20))
+    third = collect(state, reader_env(home), lambda e: True, agents)
+    assert third.stats["cline"].files == first.stats["cline"].files + 1
+    assert third.stats["cline"].bytes_read > 0 and not third.stats["cline"].listed_from_cache
+
+
+
 def test_folder_named_stores_list_only_this_worktrees_folders(tmp_path: Path) -> None:
     """pi, Qwen, Droid and Kimi file sessions by working directory: another repository's files are not even listed."""
     from agent_homes import FOLDER_NAMES

@@ -40,6 +40,7 @@ TICKS_PER_USD = 1e10
 
 
 class GrokReader:
+    leaf_file = "updates.jsonl"  # the one file listed from a session folder (capture.index._dir_signature)
     agent = AGENT
 
     def incremental(self, path: Path) -> bool:

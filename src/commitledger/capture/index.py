@@ -181,13 +181,21 @@ def _file_mark(name: str, offset: int) -> int | None:
         return None
 
 
-def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
+def _dir_signature(roots: Iterable[Path], now: float, leaf_file: str | None = None) -> list[list[Any]] | None:
     """(path, mtime_ns or -1) for each root and each directory below the directory roots.
 
     None when a directory was modified within ``_HOT_SECONDS``: its listing
     may be about to change without its mtime moving, so it is not cached.
+
+    ``leaf_file``: the one file a reader lists from a directory with no
+    subdirectories (a VS Code task's ``ui_messages.json``, a Grok or Kimi
+    session's log). A leaf directory already holding it can add nothing to
+    the listing, so it is left out: an idle commit then stats the file, not
+    also its folder (half the stats of an idle commit with every agent, most
+    of them other repositories' sessions). Its parent's mtime still tells a
+    new or removed session, and a vanished file fails its own stat.
     """
-    out: list[list[Any]] = []
+    out: list[list[Any] | None] = []
     hot_ns = int((now - _HOT_SECONDS) * 1e9)
     for root in roots:
         try:
@@ -200,25 +208,32 @@ def _dir_signature(roots: Iterable[Path], now: float) -> list[list[Any]] | None:
             return None
         if not os.path.isdir(root):
             continue
-        stack = [str(root)]
+        stack: list[tuple[str, int]] = [(str(root), -1)]  # (directory, its row in ``out``; -1 for a root)
         while stack:
-            directory = stack.pop()
+            directory, row = stack.pop()
             try:
                 entries = os.scandir(directory)
             except OSError:
                 continue
+            leaf = True
+            holds = False
             with entries:
                 for entry in entries:
                     try:
                         if entry.is_dir(follow_symlinks=False):
+                            leaf = False
                             mtime = entry.stat(follow_symlinks=False).st_mtime_ns
                             if mtime > hot_ns:
                                 return None
+                            stack.append((entry.path, len(out)))
                             out.append([entry.path, mtime])
-                            stack.append(entry.path)
+                        elif entry.name == leaf_file:
+                            holds = True
                     except OSError:
                         continue
-    return out
+            if row >= 0 and leaf and holds:
+                out[row] = None
+    return [item for item in out if item is not None]
 
 
 def _signature_holds(signature: list[list[Any]]) -> bool:
@@ -309,7 +324,7 @@ def collect(
             reader = get_reader()
             roots = reader.roots(reader_env())
             stats.roots = [str(r) for r in roots]
-            signature = _dir_signature(roots, now)
+            signature = _dir_signature(roots, now, getattr(reader, "leaf_file", None))
             files = [str(p) for p in reader.files(reader_env())]
             listing = {"sig": signature, "files": files, "roots": stats.roots} if signature is not None else None
             from_cache = False

@@ -38,6 +38,7 @@ _TOML_MODEL = re.compile(r'^\s*default_model\s*=\s*"([^"]+)"', re.MULTILINE)
 
 
 class KimiReader:
+    leaf_file = "wire.jsonl"  # the one file listed from a session folder (capture.index._dir_signature)
     agent = AGENT
 
     def __init__(self) -> None:

@@ -63,6 +63,7 @@ def editor_roots(env: Env, extension: str) -> list[Path]:
 class TaskFolderReader:
     """Shared by the Cline, Roo Code and Kilo Code readers; they differ in agent name and extension id."""
 
+    leaf_file = UI_FILE  # the one file listed from a session folder (capture.index._dir_signature)
     agent = ""
     extension = ""
     # Every event of one file carries the file's one working directory (see capture.index).
