@@ -7,7 +7,11 @@ deliberately small: one event per (kind, key), the heaviest by
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -15,9 +19,30 @@ from typing import Any, Iterable
 from commitledger.capture.base import Env, Reader, ReadResult, UsageEvent
 from commitledger.ledger.pricing import PriceTable, load_prices
 
-from conftest import AGENT_LOGS
+from conftest import AGENT_LOGS, ROOT
 
 PRICES_FILE = AGENT_LOGS / "pricing" / "litellm-subset.json"
+CCUSAGE = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ccusage"
+
+
+def ccusage_by_model(agent: str, home: Path, hidden: Iterable[str]) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """``ccusage <agent> daily --json --offline`` over ``home``: its report and its per-model sums.
+
+    ``hidden``: variables that would send ccusage elsewhere than ``home``.
+    """
+    skip = set(hidden)
+    environ = {k: v for k, v in os.environ.items() if k not in skip}
+    environ.update(HOME=str(home), NO_COLOR="1")
+    proc = subprocess.run([str(CCUSAGE), agent, "daily", "--json", "--offline", "--timezone", "UTC"],
+                          env=environ, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout)
+    theirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for day in report["daily"]:
+        for row in day["modelBreakdowns"]:
+            for field in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "cost"):
+                theirs[row["modelName"]][field] += row.get(field, 0) or 0
+    return report, theirs
 
 
 def fixture_copy(name: str, dest: Path) -> Path:

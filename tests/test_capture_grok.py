@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent_homes import AGENT_VARS, place, reader_env
-from capture_helpers import assert_no_content, counts, read_all, totals, window
+from capture_helpers import CCUSAGE, ccusage_by_model, assert_no_content, counts, read_all, totals, window
 from commitledger.capture.base import Env, load_reader
 
-from conftest import ROOT
 
-CCUSAGE = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ccusage"
 ACME = "/home/alice/src/acme-web"
 SESSION = "01a0c3f1-2b4d-7e8f-9a0b-1c2d3e4f5a6b"
 FAST, GROK4 = "grok-code-fast-1", "grok-4"
@@ -78,17 +73,7 @@ def test_a_turn_written_twice_is_one_request_and_a_two_model_turn_is_two(home: P
 
 @pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage is not installed in .ci/node (.ci/run installs it)")
 def test_totals_agree_with_ccusage(home: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if k not in AGENT_VARS}
-    environ.update(HOME=str(home), NO_COLOR="1")
-    proc = subprocess.run([str(CCUSAGE), "grok", "daily", "--json", "--offline", "--timezone", "UTC"],
-                          env=environ, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    report: dict[str, Any] = json.loads(proc.stdout)
-    theirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for day in report["daily"]:
-        for row in day["modelBreakdowns"]:
-            for field in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "cost"):
-                theirs[row["modelName"]][field] += row.get(field, 0) or 0
+    report, theirs = ccusage_by_model("grok", home, AGENT_VARS)
     events, _ = read_all(load_reader("grok"), reader_env(home))
     mine = totals(window(events))
     assert set(mine) == set(theirs)

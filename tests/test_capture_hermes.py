@@ -17,24 +17,17 @@ input, output and both cache figures. Where we differ on purpose:
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sqlite3
-import subprocess
-from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent_homes import AGENT_VARS, place, reader_env
-from capture_helpers import counts, read_all, totals, window
+from capture_helpers import CCUSAGE, ccusage_by_model, counts, read_all, totals, window
 from commitledger.capture.base import Env, load_reader
 
-from conftest import ROOT
 
-CCUSAGE = ROOT / ".ci" / "node" / "node_modules" / ".bin" / "ccusage"
 ACME = "/home/alice/src/acme-web"
 # model -> (requests, input, output, cache_read, cache_write, Hermes' reconciled cost or None)
 EXPECTED = {
@@ -76,17 +69,7 @@ def test_exact_totals_per_model_directories_and_the_bad_row(home: Path) -> None:
 
 @pytest.mark.skipif(not CCUSAGE.exists(), reason="ccusage is not installed in .ci/node (.ci/run installs it)")
 def test_totals_agree_with_ccusage(home: Path) -> None:
-    environ = {k: v for k, v in os.environ.items() if k not in AGENT_VARS}
-    environ.update(HOME=str(home), NO_COLOR="1")
-    proc = subprocess.run([str(CCUSAGE), "hermes", "daily", "--json", "--offline", "--timezone", "UTC"],
-                          env=environ, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    report: dict[str, Any] = json.loads(proc.stdout)
-    theirs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for day in report["daily"]:
-        for row in day["modelBreakdowns"]:
-            for field in ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens", "cost"):
-                theirs[row["modelName"]][field] += row.get(field, 0) or 0
+    report, theirs = ccusage_by_model("hermes", home, AGENT_VARS)
     events, _ = read_all(load_reader("hermes"), reader_env(home))
     mine = totals(window(events))
     assert set(mine) == set(theirs)
