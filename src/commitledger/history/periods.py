@@ -8,7 +8,9 @@ functions over the walked chain; unknown cost stays unknown (counted, never 0).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from itertools import chain as chained
 from typing import Any
 
 from commitledger.history.cache import Chain
@@ -54,67 +56,68 @@ def periods(chain: Chain, reverted: set[int] | dict[int, Any], in_window: list[i
     first = since_ts if since_ts is not None else min(times)
     last = max(until_ts if until_ts is not None else max(times), max(times))
     kind = kind or period_kind(first, last)
-    buckets: dict[date, dict[str, Any]] = {}
+    # Per period, as a list (the loop below runs once per change): merged, ai/human/bot merged,
+    # ai/human/bot reverted, known cost, known-cost count, unknown-cost count, AI changes kept.
+    buckets: dict[date, list[Any]] = {}
     start = period_start(first, kind)
     end = period_start(last, kind)
     while start <= end:
-        buckets[start] = {"start": start.isoformat(), "merged": 0, "ai_merged": 0, "human_merged": 0, "bot_merged": 0,
-                          "ai_reverted": 0, "human_reverted": 0, "bot_reverted": 0, "cost_usd": 0.0,
-                          "ai_cost_known": 0, "ai_cost_unknown": 0, "ai_kept": 0}
+        buckets[start] = [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0]
         start = next_period(start, kind)
-    by_day: dict[int, dict[str, Any] | None] = {}  # one date conversion per day, not per change
+    by_day: dict[int, list[Any] | None] = {}  # one date conversion per day, not per change
     flags, bots, costs, times = chain.ai, chain.bot, chain.cost, chain.time
     for index in in_window:
-        day = times[index] // 86400
+        stamp = times[index]
+        day = stamp // 86400
         row = by_day.get(day, False)
         if row is False:
-            row = by_day[day] = buckets.get(period_start(times[index], kind))
+            row = by_day[day] = buckets.get(period_start(stamp, kind))
         if row is None:
             continue
-        who = "ai" if flags[index] else "bot" if bots[index] else "human"
-        row["merged"] += 1
-        row[f"{who}_merged"] += 1
+        row[0] += 1
         gone = index in reverted
-        if gone:
-            row[f"{who}_reverted"] += 1
-        if who == "ai":
+        if flags[index]:
+            row[1] += 1
+            if gone:
+                row[4] += 1
+            else:
+                row[10] += 1
             cost = costs[index]
             if cost == cost:  # NaN: unknown
-                row["cost_usd"] += cost
-                row["ai_cost_known"] += 1
+                row[7] += cost
+                row[8] += 1
             else:
-                row["ai_cost_unknown"] += 1
-            if not gone:
-                row["ai_kept"] += 1
+                row[9] += 1
+        elif bots[index]:
+            row[3] += 1
+            if gone:
+                row[6] += 1
+        else:
+            row[2] += 1
+            if gone:
+                row[5] += 1
     out = []
-    for row in buckets.values():
-        known = row["ai_cost_known"]
+    for start, row in buckets.items():
+        merged, ai, human, bot, ai_gone, human_gone, bot_gone, spent, known, unknown, kept = row
         out.append({
-            "start": row["start"], "merged": row["merged"], "ai_merged": row["ai_merged"],
-            "human_merged": row["human_merged"], "bot_merged": row["bot_merged"],
-            "ai_share": round(row["ai_merged"] / row["merged"], 6) if row["merged"] else None,
-            "cost_usd": round(row["cost_usd"], 6) if known else None,
-            "ai_cost_known": known, "ai_cost_unknown": row["ai_cost_unknown"],
+            "start": start.isoformat(), "merged": merged, "ai_merged": ai,
+            "human_merged": human, "bot_merged": bot,
+            "ai_share": round(ai / merged, 6) if merged else None,
+            "cost_usd": round(spent, 6) if known else None,
+            "ai_cost_known": known, "ai_cost_unknown": unknown,
             # As the summary's: known AI spend over the AI-assisted changes kept (None when no cost is known).
-            "cost_per_merged_change": round(row["cost_usd"] / row["ai_kept"], 6) if known and row["ai_kept"] else None,
-            "revert_rate_ai": _rate(row["ai_reverted"], row["ai_merged"]),
-            "revert_rate_human": _rate(row["human_reverted"], row["human_merged"]),
-            "revert_rate_bot": _rate(row["bot_reverted"], row["bot_merged"]),
+            "cost_per_merged_change": round(spent / kept, 6) if known and kept else None,
+            "revert_rate_ai": _rate(ai_gone, ai),
+            "revert_rate_human": _rate(human_gone, human),
+            "revert_rate_bot": _rate(bot_gone, bot),
         })
     return kind, out
 
 
 def tally(chain: Chain, in_window: list[int]) -> tuple[dict[str, int], dict[str, int]]:
     """Agents and models used in the window: changes per name, from trailers and markers, most used first."""
-    agents: dict[str, int] = {}
-    models: dict[str, int] = {}
-    for index in in_window:
-        found = chain.info.get(index)
-        if not found:
-            continue
-        for name in found[0]:
-            agents[name] = agents.get(name, 0) + 1
-        for name in found[1]:
-            models[name] = models.get(name, 0) + 1
+    found = [info for info in map(chain.info.get, in_window) if info]
+    agents = Counter(chained.from_iterable(info[0] for info in found))  # counted in C, not a Python loop per name
+    models = Counter(chained.from_iterable(info[1] for info in found))
     order = lambda d: dict(sorted(d.items(), key=lambda kv: (-kv[1], kv[0])))  # noqa: E731
     return order(agents), order(models)

@@ -195,9 +195,15 @@ def resolve_reverts(chain: Chain, big_change_commits: int = 500) -> list[RevertE
         if by_pr is None:
             by_pr = {}
             numbers = chain.pr
-            for index in range(len(chain) - 1, -1, -1):  # oldest first: lists descend
-                if numbers[index] >= 0:
-                    by_pr.setdefault(numbers[index], []).append(index)
+            last = len(chain) - 1
+            # Oldest first, so lists descend; once per run over every change: no double indexing.
+            for back, number in enumerate(reversed(numbers)):
+                if number >= 0:
+                    found = by_pr.get(number)
+                    if found is None:
+                        by_pr[number] = [last - back]
+                    else:
+                        found.append(last - back)
         return by_pr
 
     def titles() -> dict[str, list[int]]:
