@@ -17,6 +17,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
+
+import pytest
 from urllib.parse import quote
 
 from conftest import AGENT_LOGS
@@ -109,3 +111,13 @@ def reader_env(home: Path) -> Any:
     from commitledger.capture.base import Env
 
     return Env(home=home, environ={}, extra={})
+
+
+def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, agents: list[str] | None = None) -> Path:
+    """A HOME holding the fixtures of ``agents`` (all when None), with no variable pointing a reader elsewhere."""
+    for var in AGENT_VARS:
+        monkeypatch.delenv(var, raising=False)
+    target = tmp_path / "home"
+    target.mkdir()
+    place(target, agents)
+    return target

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from agent_homes import AGENT_VARS, place, reader_env
+from agent_homes import AGENT_VARS, fresh_home, place, reader_env
 from capture_helpers import counts, read_all, totals, window
 from commitledger.capture.base import ReadResult, load_reader
 
@@ -69,12 +69,7 @@ CCUSAGE_AGENTS: dict[str, tuple[str, int]] = {
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in AGENT_VARS:
-        monkeypatch.delenv(var, raising=False)
-    target = tmp_path / "home"
-    target.mkdir()
-    place(target)
-    return target
+    return fresh_home(tmp_path, monkeypatch)
 
 
 def ours(agent: str, home: Path) -> tuple[list[Any], int]:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_homes import AGENT_VARS, place, reader_env
+from agent_homes import AGENT_VARS, fresh_home, reader_env
 from capture_helpers import CCUSAGE, ccusage_by_model, counts, read_all, totals, window
 from commitledger.capture.base import Env, load_reader
 
@@ -41,12 +41,7 @@ REASONING = 800 + 0 + 120 + 256  # in ccusage's totalTokens, not in ours
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in AGENT_VARS:
-        monkeypatch.delenv(var, raising=False)
-    target = tmp_path / "home"
-    target.mkdir()
-    place(target, ["hermes"])
-    return target
+    return fresh_home(tmp_path, monkeypatch, ["hermes"])
 
 
 def test_exact_totals_per_model_directories_and_the_bad_row(home: Path) -> None:

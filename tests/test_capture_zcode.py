@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_homes import AGENT_VARS, place, reader_env
+from agent_homes import AGENT_VARS, fresh_home, reader_env
 from capture_helpers import CCUSAGE, ccusage_by_model, counts, read_all, totals, window
 from commitledger.capture.base import Env, load_reader
 
@@ -30,12 +30,7 @@ EXPECTED = {
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in AGENT_VARS:
-        monkeypatch.delenv(var, raising=False)
-    target = tmp_path / "home"
-    target.mkdir()
-    place(target, ["zcode"])
-    return target
+    return fresh_home(tmp_path, monkeypatch, ["zcode"])
 
 
 def db_of(home: Path) -> Path:
