@@ -227,3 +227,64 @@ def test_a_version_2_index_is_listed_again_once_and_nothing_is_read_again(tmp_pa
     stats = upgraded.stats["amp"]
     assert (stats.bytes_read, stats.listed_from_cache, stats.files, upgraded.events) == (0, False, 2, [])
     assert collect(state, env, accept, ["amp"]).stats["amp"].parked == 1
+
+
+def test_a_session_in_another_repositorys_folder_keeps_the_listing_cached(tmp_path: Path) -> None:
+    """Stores that file sessions by working directory list only this worktree's folders (``listed_folders``).
+
+    Another repository's folder is left out of the listing signature: a session started there does not
+    make this worktree's next commit list everything again. One started in this worktree's folder is found.
+    """
+    from agent_homes import place
+
+    home = tmp_path / "home"
+    mine, other = tmp_path / "src" / "web", tmp_path / "src" / "api"
+    for repo in (mine, other):
+        (repo / ".git").mkdir(parents=True)
+    agents = ["pi", "qwen-code", "droid", "kimi", "grok"]
+    place(home, agents, repo=other)
+    place(home, agents, repo=mine)
+    registry = {"work_dirs": [{"path": str(other), "kaos": "local"}, {"path": str(mine), "kaos": "local"}]}
+    (home / ".kimi" / "kimi.json").write_text(json.dumps(registry), encoding="utf-8")
+    claude = home / "claude"
+    for repo in (other, mine):
+        folder = claude / "projects" / "".join(ch if ch.isalnum() else "-" for ch in str(repo))
+        shutil.copytree(AGENT_LOGS / "claude-code" / "projects" / FIXTURE_CWD.replace("/", "-"), folder)
+        for path in folder.rglob("*.jsonl"):
+            path.write_text(path.read_text(encoding="utf-8").replace(FIXTURE_CWD, str(repo)), encoding="utf-8")
+    agents.append("claude-code")
+    for path in [home, *home.rglob("*")]:
+        os.utime(path, (OLD, OLD), follow_symlinks=False)
+    env = Env(home=home, environ={"CLAUDE_CONFIG_DIR": str(claude)}, extra={"worktree": str(mine)})
+    everywhere = Env(home=home, environ=env.environ, extra={})
+    state = tmp_path / "state"
+    accept = Attributor(mine)
+    first = collect(state, env, accept, agents)
+    save_index(state, first)
+    index = marshal.loads((state / INDEX_FILE).read_bytes())
+    from commitledger.capture.base import load_reader
+
+    for agent in agents:
+        listed = {str(p) for p in load_reader(agent).files(env)}
+        theirs = sorted(str(p) for p in load_reader(agent).files(everywhere) if str(p) not in listed)
+        assert listed and theirs, agent
+        signature = {path for path, _ in index["readers"][agent]["listing"]["sig"]}
+        assert not any(os.path.dirname(p) in signature for p in theirs), agent
+
+        def new_session(path: str) -> Path:
+            source = Path(path)
+            if source.name in ("wire.jsonl", "updates.jsonl"):  # a session folder holding its one log
+                target = source.parent.with_name(source.parent.name[:-4] + "beef")
+                shutil.copytree(source.parent, target)
+                return target / source.name
+            target = source.with_name("0-new-" + source.name)
+            shutil.copy(source, target)
+            return target
+
+        new_session(theirs[0])
+        assert collect(state, env, accept, [agent]).stats[agent].listed_from_cache, agent
+        ours = new_session(sorted(listed)[0])
+        found = collect(state, env, accept, [agent])
+        assert not found.stats[agent].listed_from_cache, agent
+        assert found.stats[agent].files == first.stats[agent].files + 1, agent
+        assert str(ours) in {str(p) for p in load_reader(agent).files(env)}, agent

@@ -208,7 +208,12 @@ def _file_mark(name: str, offset: int) -> int | None:
         return None
 
 
-def _dir_signature(roots: Iterable[Path], now: float, leaf_file: str | None = None) -> list[list[Any]] | None:
+def _dir_signature(
+    roots: Iterable[Path],
+    now: float,
+    leaf_file: str | None = None,
+    folders: Callable[[Path], Callable[[str], bool] | None] | None = None,
+) -> list[list[Any]] | None:
     """(path, mtime_ns or -1) for each root and each directory below the directory roots.
 
     None when a directory was modified within ``_HOT_SECONDS``: its listing
@@ -221,6 +226,14 @@ def _dir_signature(roots: Iterable[Path], now: float, leaf_file: str | None = No
     also its folder (half the stats of an idle commit with every agent, most
     of them other repositories' sessions). Its parent's mtime still tells a
     new or removed session, and a vanished file fails its own stat.
+
+    ``folders(root)``: which folders directly under ``root`` the reader
+    lists files from (``listed_folders``; None: all). Stores that file
+    sessions by working directory (Claude Code, pi, Droid, Qwen, Kimi, Grok)
+    list only this worktree's folders; what happens in another repository's
+    folder changes nothing listed, so those folders are neither statted nor
+    walked, and a session started there does not make the next commit list
+    everything again. The root's own mtime still tells a new folder.
     """
     out: list[list[Any] | None] = []
     hot_ns = int((now - _HOT_SECONDS) * 1e9)
@@ -235,9 +248,11 @@ def _dir_signature(roots: Iterable[Path], now: float, leaf_file: str | None = No
             return None
         if not os.path.isdir(root):
             continue
+        wanted = folders(root) if folders is not None else None
         stack: list[tuple[str, int]] = [(str(root), -1)]  # (directory, its row in ``out``; -1 for a root)
         while stack:
             directory, row = stack.pop()
+            top = row < 0
             try:
                 entries = os.scandir(directory)
             except OSError:
@@ -249,6 +264,8 @@ def _dir_signature(roots: Iterable[Path], now: float, leaf_file: str | None = No
                     try:
                         if entry.is_dir(follow_symlinks=False):
                             leaf = False
+                            if top and wanted is not None and not wanted(entry.name):
+                                continue  # another repository's folder: nothing in it is listed
                             mtime = entry.stat(follow_symlinks=False).st_mtime_ns
                             if mtime > hot_ns:
                                 return None
@@ -413,7 +430,11 @@ def _collect_reader(
         reader = get_reader()
         roots = reader.roots(reader_env())
         stats.roots = [str(r) for r in roots]
-        signature = _dir_signature(roots, now, getattr(reader, "leaf_file", None))
+        listed_folders = getattr(reader, "listed_folders", None)
+        signature = _dir_signature(
+            roots, now, getattr(reader, "leaf_file", None),
+            None if listed_folders is None else lambda root: listed_folders(reader_env(), root),
+        )  # fmt: skip
         files = [str(p) for p in reader.files(reader_env())]
         listing = {"sig": signature, "files": files, "roots": stats.roots} if signature is not None else None
         from_cache = False
