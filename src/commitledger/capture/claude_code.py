@@ -66,7 +66,7 @@ import os
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.jsonl import LineReader, as_int, iso_to_epoch, parse, walk_files
@@ -154,6 +154,10 @@ class ClaudeCodeReader:
                 out.append(projects)
         return out
 
+    def listed_folders(self, env: Env, root: Path) -> Callable[[str], bool] | None:
+        """The project folders ``files`` lists from (None: all); the others stay out of the listing signature."""
+        return project_filter(env.extra.get("worktree"))
+
     def files(self, env: Env) -> Iterable[Path]:
         from pathlib import Path
 
@@ -168,7 +172,7 @@ class ClaudeCodeReader:
             if ident in seen:
                 continue
             seen.add(ident)
-            wanted = project_filter(env.extra.get("worktree"))
+            wanted = self.listed_folders(env, root)
             try:
                 with os.scandir(root) as entries:
                     listed = list(entries)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.folders import folder_filter
@@ -45,10 +45,13 @@ class DroidReader:
     def roots(self, env: Env) -> list[Path]:
         return env.dirs("DROID_SESSIONS_DIR", env.home / ".factory" / "sessions")
 
+    def listed_folders(self, env: Env, root: Path) -> Callable[[str], bool] | None:
+        """Sessions are filed under their encoded working directory: the folders ``files`` lists from (None: all)."""
+        return folder_filter(env.extra)
+
     def files(self, env: Env) -> Iterable[Path]:
-        wanted = folder_filter(env.extra)  # sessions are filed under their encoded working directory
         for root in self.roots(env):
-            yield from _per_folder(root, SUFFIX, wanted)
+            yield from _per_folder(root, SUFFIX, self.listed_folders(env, root))
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         document, size = read_document(path)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.folders import inside
@@ -49,15 +49,24 @@ class GrokReader:
     def roots(self, env: Env) -> list[Path]:
         return [base / "sessions" for base in env.dirs("GROK_HOME", env.home / ".grok")]
 
+    def listed_folders(self, env: Env, root: Path) -> Callable[[str], bool]:
+        """The folders ``files`` lists from: a session started outside this worktree cannot belong here."""
+
+        def wanted(name: str) -> bool:
+            where = decode_folder(name)
+            return where is None or inside(where, env.extra)
+
+        return wanted
+
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):
             try:
                 folders = sorted(root.iterdir())
             except OSError:
                 continue
+            wanted = self.listed_folders(env, root)
             for folder in folders:
-                where = decode_folder(folder.name)
-                if where is not None and not inside(where, env.extra):
+                if not wanted(folder.name):
                     continue  # started in a directory outside this worktree: its sessions cannot belong here
                 try:
                     sessions = sorted(folder.iterdir())

@@ -26,7 +26,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.folders import inside
@@ -52,6 +52,18 @@ class KimiReader:
         # kimi.json is a root too: a directory registered there changes which folders are listed.
         return [path for base in bases for path in (base / "sessions", base / "kimi.json")]
 
+    def listed_folders(self, env: Env, root: Path) -> Callable[[str], bool] | None:
+        """The work-directory folders ``files`` lists from: those a registered directory of this worktree hashes to."""
+        if root.name != "sessions":
+            return None
+        _model_name, dirs = self._metadata(root.parent)
+
+        def wanted(name: str) -> bool:
+            where = dirs.get(name)
+            return where is not None and inside(where, env.extra)
+
+        return wanted
+
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):
             if root.name != "sessions":
@@ -60,10 +72,9 @@ class KimiReader:
                 work_dirs = sorted(root.iterdir())
             except OSError:
                 continue
-            _model_name, dirs = self._metadata(root.parent)
+            wanted = self.listed_folders(env, root)
             for work_dir in work_dirs:
-                where = dirs.get(work_dir.name)
-                if where is None or not inside(where, env.extra):
+                if wanted is not None and not wanted(work_dir.name):
                     continue  # a folder no registered directory of this worktree hashes to: nothing to attribute
                 try:
                     sessions = sorted(work_dir.iterdir())

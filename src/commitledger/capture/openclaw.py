@@ -45,6 +45,10 @@ class OpenClawReader(PiReader):
     def roots(self, env: Env) -> list[Path]:
         return [base / "agents" for base in env.dirs("OPENCLAW_DIR", *(env.home / home for home in HOMES))]
 
+    def listed_folders(self, env: Env, root: Path) -> None:
+        """Every agent folder is listed: OpenClaw does not file sessions by working directory (pi does)."""
+        return None
+
     def files(self, env: Env) -> Iterable[Path]:
         for root in self.roots(env):
             try:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.folders import folder_filter
@@ -45,10 +45,13 @@ class PiReader:
     def roots(self, env: Env) -> list[Path]:
         return env.dirs("PI_AGENT_DIR", env.home / ".pi" / "agent" / "sessions")
 
+    def listed_folders(self, env: Env, root: Path) -> Callable[[str], bool] | None:
+        """The folders of ``root`` that ``files`` lists from (None: all): the rest stay out of the listing signature."""
+        return folder_filter(env.extra)
+
     def files(self, env: Env) -> Iterable[Path]:
-        wanted = folder_filter(env.extra)
         for root in self.roots(env):
-            yield from _per_folder(root, ".jsonl", wanted)
+            yield from _per_folder(root, ".jsonl", self.listed_folders(env, root))
 
     def read(self, path: Path, start: int, ctx: dict[str, Any]) -> ReadResult:
         if start and "session" not in ctx:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the hook ~3 ms
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any, Iterable
+    from typing import Any, Callable, Iterable
 
 from commitledger.capture.base import Env, ReadResult, UsageEvent
 from commitledger.capture.folders import folder_filter
@@ -38,9 +38,13 @@ class QwenReader:
     def roots(self, env: Env) -> list[Path]:
         return [base / "projects" for base in env.dirs("QWEN_DATA_DIR", env.home / ".qwen")]
 
+    def listed_folders(self, env: Env, root: Path) -> Callable[[str], bool] | None:
+        """A project folder is named after its encoded directory: the ones ``files`` lists from (None: all)."""
+        return folder_filter(env.extra)
+
     def files(self, env: Env) -> Iterable[Path]:
-        wanted = folder_filter(env.extra)  # a project folder is named after its encoded directory
         for root in self.roots(env):
+            wanted = self.listed_folders(env, root)
             try:
                 projects = sorted(p for p in root.iterdir() if p.is_dir() and (wanted is None or wanted(p.name)))
             except OSError:
