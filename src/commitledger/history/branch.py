@@ -542,12 +542,34 @@ def load_history(
     bots: tuple[str, ...] = (),
     big_change_commits: int = 500,
     now: datetime | None = None,
+    summaries: bool = True,
 ) -> History:
     """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise.
 
     ``lines``: ``"ai"`` counts changed lines of AI-assisted changes only
-    (what the figures use), ``"all"`` of every change.
+    (what the figures use), ``"all"`` of every change. ``summaries=False``
+    leaves ``summary`` and ``periods`` empty, for callers that print only the
+    rows (CSV, Parquet): tallying 100k changes twice was a fifth of a warm CSV
+    export.
+
+    The collector is off throughout: what is built here holds no cycle, and
+    its passes over the walked chain's objects tripled the time reverts take
+    to resolve at 100k changes (0.35 s of a 1.4 s warm export).
     """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_history(repo, branch, since, until, since_label, test_patterns, use_cache, progress, lines, bots,
+                             big_change_commits, now, summaries)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _load_history(repo: Path, branch: str | None, since: datetime | None, until: datetime | None,
+                  since_label: str | None, test_patterns: tuple[str, ...], use_cache: bool, progress: Progress | None,
+                  lines: str, bots: tuple[str, ...], big_change_commits: int, now: datetime | None,
+                  summaries: bool) -> History:
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
     require_sha1(paths.worktree, "commitledger history")  # the cache packs ids as 20 bytes
@@ -578,16 +600,18 @@ def load_history(
     abandoned = [a for a in _abandoned(notes, chain, noted)
                  if (since_ts is None or a.time >= since_ts) and (until_ts is None or a.time <= until_ts)]
     in_window = window_indices(chain, since_ts, until_ts)
-    summary = summarise(chain, states, in_window, abandoned, big_change_commits)
-    if not len(chain) or chain.sha_at(0) != tip:  # the walk stopped before the tip (an old branch, a short window)
+    summary = summarise(chain, states, in_window, abandoned, big_change_commits) if summaries else {}
+    if summaries and (not len(chain) or chain.sha_at(0) != tip):  # the walk stopped before the tip (an old branch)
         stamp = run_git(paths.worktree, "show", "-s", "--format=%ct", tip, "--").stdout.strip()
         summary["last_change_at"] = iso(int(stamp)) if stamp.isdigit() else None
     failures = walked.counter.line_failures
     in_window_shas = {chain.sha_at(i) for i in in_window} if failures else set()
     warnings = [f"lines of {sha} not counted: {reason}" for sha, reason in failures.items() if sha in in_window_shas]
-    summary["lines_uncounted"] = len(warnings)
-    end = until_ts if until_ts is not None else int((now or datetime.now(timezone.utc)).timestamp())
-    kind, rows = period_rows(chain, states, in_window, since_ts, end)
+    kind, rows = "week", []
+    if summaries:
+        summary["lines_uncounted"] = len(warnings)
+        end = until_ts if until_ts is not None else int((now or datetime.now(timezone.utc)).timestamp())
+        kind, rows = period_rows(chain, states, in_window, since_ts, end)
     return History(
         branch=name, tip=tip,
         since=since_label if since_label is not None else (iso(since_ts) if since_ts is not None else None),

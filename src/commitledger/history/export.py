@@ -23,12 +23,14 @@ exactly as before.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gc
 import io
 import math
 import os
 import tempfile
+from array import array
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -208,8 +210,8 @@ def write_json(history: History, out: IO[bytes]) -> None:
     out.write(b"{" + b",".join(dumps(k) + b":" + dumps(v) for k, v in head.items()) + b',"changes":[')
     first = True
     with _no_gc():
-        for batch in _batches(fragment_rows(history, "json")):
-            out.write(b",".join(batch) if first else b"," + b",".join(batch))
+        for piece in fragment_rows(history, "json"):
+            out.write(piece[1:] if first else piece)  # every row comes led by a comma
             first = False
     # The summary dict has the keys of ``HistorySummary`` already (a test checks): no pydantic import here.
     out.write(b'],"summary":' + dumps(history.summary, default=_model_dump)
@@ -305,8 +307,8 @@ def write_csv(history: History, out: IO[bytes]) -> None:
     """One flat row per change (``CSV_COLUMNS``), UTF-8; empty cells for unknown, 1/0 for booleans."""
     out.write((",".join(CSV_COLUMNS) + "\n").encode())
     with _no_gc():
-        for batch in _batches(fragment_rows(history, "csv")):
-            out.write(b"".join(batch))
+        for piece in fragment_rows(history, "csv"):
+            out.write(piece)
 
 
 # --- Parquet (DuckDB) ------------------------------------------------------------------------
@@ -519,18 +521,81 @@ def write_schema() -> Path:
     return target
 
 
-# --- warm exports: per-segment row fragments, cached beside the facts ----------------------------
+# --- warm exports: per-segment rows, cached beside the facts -------------------------------------
 #
 # Why: even as plain dicts, building 100k rows costs more than half of ``git log`` in Python. But
 # most of a row depends only on its segment's facts, which never change for a commit id: only
 # ``reverted_by``/``reverted_at`` (the later history of the branch read) and a note's facts do. So
-# each row is stored once as the bytes around those values, and a warm export joins bytes.
-# Rows with a note (rare) and abandoned PRs are built the ordinary way.
+# a segment's rows are stored once as one body of bytes with the offsets where those two values go,
+# and a warm export writes each segment as a slice or a few, around the rows a later commit reverted.
+# Rows with a note, usage from notes or a git failure (rare) and abandoned PRs are built the ordinary way.
 
-FRAGMENTS_VERSION = "4"  # 2: usage_source, priced_later; 3: author kind, agents, models, evidence, big, lines_error;
-# 4: lines by kind (test_lines, doc_lines, config_lines; code_lines in the flat rows)
+FRAGMENTS_VERSION = "5"  # 2: usage_source, priced_later; 3: author kind, agents, models, evidence, big, lines_error;
+# 4: lines by kind (test_lines, doc_lines, config_lines; code_lines in the flat rows);
+# 5: a segment's rows as one body plus offsets (was a list of three fragments per row)
 _FRAG_TABLE = "history_export"
 _JSON_CUTS = (b'"reverted_by":null', b'"reverted_at":null')
+_NULL = len(b"null")  # what a stored JSON row holds where a revert's values go (a CSV row holds nothing there)
+
+
+class _Rows:
+    """A span's rows as one ``body`` (each JSON row led by a comma, each CSV row ended by a newline) and
+    ``cuts``: three offsets a row, where it starts, where ``reverted_by`` goes, where ``reverted_at`` goes.
+
+    Why one body: 4096 rows load as one bytes object (three per row were 0.1 s of ``marshal.loads`` at
+    100k changes) and a span without reverts is written as one slice instead of 4096 joined rows.
+    """
+
+    __slots__ = ("body", "cuts", "n")
+
+    def __init__(self, body: bytes, cuts: array) -> None:
+        self.body, self.cuts, self.n = body, cuts, len(cuts) // 3
+
+    def end(self, row: int) -> int:
+        """Where row ``row`` ends (the next one's start)."""
+        return self.cuts[3 * row + 3] if row + 1 < self.n else len(self.body)
+
+    def blob(self) -> bytes:
+        import marshal
+
+        return marshal.dumps((self.body, self.cuts.tobytes()))
+
+    @classmethod
+    def from_blob(cls, blob: bytes, n: int) -> _Rows | None:
+        """The stored rows, or None when the blob is not ``n`` rows of this layout (only a cache miss)."""
+        import marshal
+
+        value = marshal.loads(blob)
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], bytes)
+                and isinstance(value[1], bytes)):
+            return None
+        cuts = array("q")
+        cuts.frombytes(value[1])
+        if len(cuts) != 3 * n or (n and not 0 <= cuts[-1] <= len(value[0])):
+            return None
+        return cls(value[0], cuts)
+
+
+def _build_rows(history: History, base: int, count: int, fmt: str, dumps: Callable[[Any], bytes]) -> _Rows:
+    """The rows of chain indices ``base..base+count`` without revert or note facts, laid out as ``_Rows``."""
+    pieces: list[bytes] = []
+    cuts = array("q")
+    at = 0
+    by_key, at_key = (len(cut) - _NULL for cut in _JSON_CUTS)
+    for row in _span_dicts(history, base, count):
+        if fmt == "json":
+            text = b"," + dumps(row)
+            by = text.index(_JSON_CUTS[0]) + by_key
+            when = text.index(_JSON_CUTS[1], by) + at_key
+        else:
+            head, tail = _csv_parts(row)
+            text = head + b"," + tail
+            by = len(head)
+            when = by + 1
+        cuts.extend((at, at + by, at + when))
+        pieces.append(text)
+        at += len(text)
+    return _Rows(b"".join(pieces), cuts)
 
 
 class _Fragments:
@@ -571,10 +636,9 @@ class _Fragments:
                          bytes(chain.has_usage[base:end])))
         return zlib.crc32(data) ^ count
 
-    def load(self, seg: Any, stamp: int) -> list[tuple[bytes, ...]] | None:
+    def load(self, seg: Any, stamp: int) -> _Rows | None:
         if self.db is None:
             return None
-        import marshal
         import sqlite3
 
         try:
@@ -582,21 +646,19 @@ class _Fragments:
                                   (seg.tip, self.version, self.fmt)).fetchone()
             if row is None or row[0] != stamp:
                 return None
-            rows = marshal.loads(row[1])
+            return _Rows.from_blob(row[1], seg.n)
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return None
-        return rows if isinstance(rows, list) and len(rows) == seg.n else None
 
-    def keep(self, seg: Any, stamp: int, rows: list[tuple[bytes, ...]]) -> None:
+    def keep(self, seg: Any, stamp: int, rows: _Rows) -> None:
         """Written at once (committed at ``close``): holding every segment's rows would cost ~35 MB at 100k."""
         if self.db is None:
             return
-        import marshal
         import sqlite3
 
         try:
             self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, ?)",
-                            (seg.tip, self.version, self.fmt, stamp, marshal.dumps(rows)))
+                            (seg.tip, self.version, self.fmt, stamp, rows.blob()))
         except sqlite3.Error:
             self.db.close()
             self.db = None
@@ -622,14 +684,8 @@ def _span_dicts(history: History, base: int, count: int) -> Iterator[dict[str, A
                                 in_window=list(range(base, base + count))))
 
 
-def _json_parts(row: dict[str, Any], dumps: Callable[[Any], bytes]) -> tuple[bytes, ...]:
-    text = dumps(row)
-    head, _, rest = text.partition(_JSON_CUTS[0])
-    middle, _, tail = rest.partition(_JSON_CUTS[1])
-    return head + b'"reverted_by":', middle + b'"reverted_at":', tail
-
-
-def _csv_parts(row: dict[str, Any]) -> tuple[bytes, ...]:
+def _csv_parts(row: dict[str, Any]) -> tuple[bytes, bytes]:
+    """A CSV row without its two revert cells: what comes before them (with its comma), what after."""
     values = _csv_values(_FLAT(row))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="")
@@ -672,58 +728,98 @@ def _csv_values(row: list[Any]) -> list[Any]:
     return _CSV_CELLS(row)
 
 
-def _spans_in_window(history: History) -> Iterator[tuple[Any, int, int, int, list[int]]]:
-    """(segment, first row, end row, chain index of the first row, window indices inside) in chain order."""
+def _spans_in_window(history: History) -> Iterator[tuple[Any, int, int, int, int, int]]:
+    """(segment, first row, end row, chain index of the first row, window slice ``lo:hi`` inside) in chain
+    order, for the spans the window touches. The window ascends, so each slice is two bisections."""
     window = history.in_window
-    at = 0
     base = 0
     for seg, start, end in history.chain.spans():
         stop = base + end - start
-        picked: list[int] = []
-        while at < len(window) and window[at] < stop:
-            if window[at] >= base:
-                picked.append(window[at])
-            at += 1
-        if picked:
-            yield seg, start, end, base, picked
+        lo = bisect.bisect_left(window, base)
+        hi = bisect.bisect_left(window, stop, lo)
+        if hi > lo:
+            yield seg, start, end, base, lo, hi
         base = stop
 
 
-def fragment_rows(history: History, fmt: str) -> Iterator[bytes]:
-    """Each change of the window as JSON or CSV bytes, joined from cached fragments where it can."""
+def _slow_indices(history: History) -> set[int]:
+    """Chain indices whose row is built whole: usage from notes, a note of their own, a git failure."""
+    from commitledger.history.reverts import Positions
+
+    slow = set(history.usage_sources)
+    shas = set(history.notes) | set(history.counter.line_failures)
+    if shas:
+        slow.update(Positions(history.chain).exact_many(shas).values())
+    return slow
+
+
+def fragment_rows(history: History, fmt: str) -> Iterator[bytes | memoryview]:
+    """The window's rows as JSON (each led by a comma) or CSV bytes, in order, joined from cached rows
+    where it can: runs of rows come as one piece, so a consumer writes pieces as they are."""
     dumps = _dumps()
-    states, notes, sources = history.states, history.notes, history.usage_sources
+    states = history.states
+    slow = _slow_indices(history)
+    special = sorted(slow.union(states))  # rows that differ from their stored bytes
     store = _Fragments(history.cache_file, f"{fmt}:big>{history.big_change_commits}")  # ``big`` depends on it
     failures = history.counter.line_failures  # rows with a git failure are never kept
+    window = history.in_window
     iso = _Iso()
+    gap = _NULL if fmt == "json" else 0
+
+    def changed(rows: _Rows, view: memoryview, index: int, row: int) -> bytes:
+        if index in slow:
+            return _slow_row(history, index, fmt, dumps)
+        state = states[index]
+        cuts = rows.cuts
+        start, by, when = cuts[3 * row], cuts[3 * row + 1], cuts[3 * row + 2]
+        if fmt == "json":
+            return b"".join((view[start:by], dumps(state.by), view[by + gap : when], b'"', iso(state.at).encode(),
+                             b'"', view[when + gap : rows.end(row)]))
+        return b"".join((view[start:by], _csv_text(state.by), view[by:when], iso(state.at).encode(),
+                         view[when : rows.end(row)]))
+
     try:
-        for seg, start, end, base, picked in _spans_in_window(history):
+        for seg, start, end, base, lo, hi in _spans_in_window(history):
+            count = end - start
             whole = start == 0 and end == seg.n
-            stamp = store.stamp(history.chain, base, end - start) if whole and store.db is not None else 0
-            parts = store.load(seg, stamp) if whole else None
-            if parts is None:  # built for the span only; kept when the span is the whole segment
-                rows = _span_dicts(history, base, end - start)
-                parts = [_json_parts(r, dumps) for r in rows] if fmt == "json" else [_csv_parts(r) for r in rows]
-                if whole:
-                    store.keep(seg, stamp, parts)
-            for index in picked:
-                if index in sources or (notes and history.chain.sha_at(index) in notes) or (
-                        failures and history.chain.sha_at(index) in failures):
-                    yield _slow_row(history, index, fmt, dumps)
+            stamp = store.stamp(history.chain, base, count) if whole and store.db is not None else 0
+            rows = store.load(seg, stamp) if whole else None
+            if rows is None:  # built for the span only; kept when the span is the whole segment
+                rows = _build_rows(history, base, count, fmt, dumps)
+                if whole and not (failures and any(history.chain.sha_at(i) in failures
+                                                   for i in range(base, base + count))):
+                    store.keep(seg, stamp, rows)
+            view = memoryview(rows.body)
+            cuts = rows.cuts
+            done = 0  # body offset written up to
+            if hi - lo == count:  # the whole span is in the window: slices between the changed rows
+                for index in special[bisect.bisect_left(special, base) : bisect.bisect_left(special, base + count)]:
+                    row = index - base
+                    if cuts[3 * row] > done:
+                        yield view[done : cuts[3 * row]]
+                    yield changed(rows, view, index, row)
+                    done = rows.end(row)
+                if done < len(rows.body):
+                    yield view[done:]
+                continue
+            run = -1  # body offset where the pending run of unchanged rows starts
+            for index in window[lo:hi]:
+                row = index - base
+                if index in states or index in slow:
+                    if run >= 0:
+                        yield view[run:done]
+                        run = -1
+                    yield changed(rows, view, index, row)
                     continue
-                piece = parts[index - base]
-                state = states.get(index)
-                if fmt == "json":
-                    if state is None:
-                        yield piece[0] + b"null" + piece[1] + b"null" + piece[2]
-                    else:
-                        yield piece[0] + dumps(state.by) + piece[1] + b'"' + iso(state.at).encode() + b'"' + piece[2]
-                elif state is None:
-                    yield piece[0] + b"," + piece[1]
-                else:
-                    yield piece[0] + _csv_text(state.by) + b"," + iso(state.at).encode() + piece[1]
+                if run < 0 or cuts[3 * row] != done:
+                    if run >= 0:
+                        yield view[run:done]
+                    run = cuts[3 * row]
+                done = rows.end(row)
+            if run >= 0:
+                yield view[run:done]
         for row in change_dicts(_only_abandoned(history)):
-            yield dumps(row) if fmt == "json" else _csv_line(row)
+            yield b"," + dumps(row) if fmt == "json" else _csv_line(row)
     finally:
         store.close()
 
@@ -743,7 +839,7 @@ def _csv_line(row: dict[str, Any]) -> bytes:
 def _slow_row(history: History, index: int, fmt: str, dumps: Callable[[Any], bytes]) -> bytes:
     one = _window_of(history, [index])
     row = next(change_dicts(one))
-    return dumps(row) if fmt == "json" else _csv_line(row)
+    return b"," + dumps(row) if fmt == "json" else _csv_line(row)
 
 
 def _window_of(history: History, indices: list[int]) -> History:
