@@ -418,7 +418,7 @@ class _Parts:
         self.handle: IO[bytes] | None = None
         self.size = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         if self.handle is None or self.size >= self.limit:
             self.close()
             fd, name = tempfile.mkstemp(prefix=".commitledger-", suffix=".ndjson", dir=str(self.directory))
@@ -439,7 +439,10 @@ def stage_rows(history: History, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     parts = _Parts(directory)
     try:
-        ndjson_rows(history, parts)  # type: ignore[arg-type]
+        with _no_gc():
+            # Rows of a cached segment come as slices of 1024 (~0.7 MB): files end close to ``_Parts``' limit.
+            for piece in fragment_rows(history, "ndjson", max_rows=1024):
+                parts.write(piece)  # type: ignore[arg-type]
         if not parts.paths:
             parts.write(b"")
     except BaseException:
@@ -581,11 +584,10 @@ def _build_rows(history: History, base: int, count: int, fmt: str, dumps: Callab
     by_key, at_key = (len(cut) - _NULL for cut in _JSON_CUTS)
     for row in _span_dicts(history, base, count):
         at = len(body)
-        if fmt == "json":
-            text = dumps(row)
+        if fmt != "csv":  # json: led by a comma; ndjson: the flat row, ended by a newline
+            text = b"," + dumps(row) if fmt == "json" else dumps(dict(zip(CSV_COLUMNS, _FLAT(row)))) + b"\n"
             by = text.index(_JSON_CUTS[0]) + by_key
-            cuts.extend((at, at + 1 + by, at + 1 + text.index(_JSON_CUTS[1], by) + at_key))
-            body += b","
+            cuts.extend((at, at + by, at + text.index(_JSON_CUTS[1], by) + at_key))
             body += text
         else:
             head, tail = _csv_parts(row)
@@ -763,9 +765,10 @@ def _slow_indices(history: History) -> set[int]:
     return slow
 
 
-def fragment_rows(history: History, fmt: str) -> Iterator[bytes | memoryview]:
-    """The window's rows as JSON (each led by a comma) or CSV bytes, in order, joined from cached rows
-    where it can: runs of rows come as one piece, so a consumer writes pieces as they are."""
+def fragment_rows(history: History, fmt: str, max_rows: int = 0) -> Iterator[bytes | memoryview]:
+    """The window's rows in order as ``json`` (each led by a comma), ``csv`` or ``ndjson`` (flat rows, one
+    a line) bytes, from cached rows where it can: runs of rows come as one piece (of at most ``max_rows``
+    rows when set), so a consumer writes pieces as they are."""
     dumps = _dumps()
     states = history.states
     slow = _slow_indices(history)
@@ -774,7 +777,7 @@ def fragment_rows(history: History, fmt: str) -> Iterator[bytes | memoryview]:
     failures = history.counter.line_failures  # rows with a git failure are never kept
     window = history.in_window
     iso = _Iso()
-    gap = _NULL if fmt == "json" else 0
+    csv_fmt = fmt == "csv"
 
     def changed(rows: _Rows, view: memoryview, index: int, row: int) -> bytes:
         if index in slow:
@@ -782,11 +785,19 @@ def fragment_rows(history: History, fmt: str) -> Iterator[bytes | memoryview]:
         state = states[index]
         cuts = rows.cuts
         start, by, when = cuts[3 * row], cuts[3 * row + 1], cuts[3 * row + 2]
-        if fmt == "json":
-            return b"".join((view[start:by], dumps(state.by), view[by + gap : when], b'"', iso(state.at).encode(),
-                             b'"', view[when + gap : rows.end(row)]))
-        return b"".join((view[start:by], _csv_text(state.by), view[by:when], iso(state.at).encode(),
-                         view[when : rows.end(row)]))
+        if csv_fmt:
+            return b"".join((view[start:by], _csv_text(state.by), view[by:when], iso(state.at).encode(),
+                             view[when : rows.end(row)]))
+        return b"".join((view[start:by], dumps(state.by), view[by + _NULL : when], b'"', iso(state.at).encode(),
+                         b'"', view[when + _NULL : rows.end(row)]))
+
+    def run(rows: _Rows, view: memoryview, first: int, last: int) -> Iterator[memoryview]:
+        """Rows ``first..last-1`` as they are stored, in slices of at most ``max_rows`` rows."""
+        step = max_rows or last - first
+        cuts = rows.cuts
+        for at in range(first, last, step):
+            stop = at + step
+            yield view[cuts[3 * at] : cuts[3 * stop] if stop < last else rows.end(last - 1)]
 
     try:
         for seg, start, end, base, lo, hi in _spans_in_window(history):
@@ -800,38 +811,46 @@ def fragment_rows(history: History, fmt: str) -> Iterator[bytes | memoryview]:
                                                    for i in range(base, base + count))):
                     store.keep(seg, stamp, rows)
             view = memoryview(rows.body)
-            cuts = rows.cuts
-            done = 0  # body offset written up to
+            first = 0  # the first row not written yet
             if hi - lo == count:  # the whole span is in the window: slices between the changed rows
                 for index in special[bisect.bisect_left(special, base) : bisect.bisect_left(special, base + count)]:
                     row = index - base
-                    if cuts[3 * row] > done:
-                        yield view[done : cuts[3 * row]]
+                    if row > first:
+                        yield from run(rows, view, first, row)
                     yield changed(rows, view, index, row)
-                    done = rows.end(row)
-                if done < len(rows.body):
-                    yield view[done:]
+                    first = row + 1
+                if first < count:
+                    yield from run(rows, view, first, count)
                 continue
-            run = -1  # body offset where the pending run of unchanged rows starts
+            last = -1  # the pending run of unchanged rows is ``first..last-1`` (none while -1)
             for index in window[lo:hi]:
                 row = index - base
                 if index in states or index in slow:
-                    if run >= 0:
-                        yield view[run:done]
-                        run = -1
+                    if last >= 0:
+                        yield from run(rows, view, first, last)
+                        last = -1
                     yield changed(rows, view, index, row)
                     continue
-                if run < 0 or cuts[3 * row] != done:
-                    if run >= 0:
-                        yield view[run:done]
-                    run = cuts[3 * row]
-                done = rows.end(row)
-            if run >= 0:
-                yield view[run:done]
+                if last != row:
+                    if last >= 0:
+                        yield from run(rows, view, first, last)
+                    first = row
+                last = row + 1
+            if last >= 0:
+                yield from run(rows, view, first, last)
         for row in change_dicts(_only_abandoned(history)):
-            yield b"," + dumps(row) if fmt == "json" else _csv_line(row)
+            yield _row_bytes(row, fmt, dumps)
     finally:
         store.close()
+
+
+def _row_bytes(row: dict[str, Any], fmt: str, dumps: Callable[[Any], bytes]) -> bytes:
+    """One whole row of ``change_dicts`` as ``fragment_rows`` gives it."""
+    if fmt == "json":
+        return b"," + dumps(row)
+    if fmt == "csv":
+        return _csv_line(row)
+    return dumps(dict(zip(CSV_COLUMNS, _FLAT(row)))) + b"\n"
 
 
 def _csv_text(value: str) -> bytes:
@@ -847,9 +866,7 @@ def _csv_line(row: dict[str, Any]) -> bytes:
 
 
 def _slow_row(history: History, index: int, fmt: str, dumps: Callable[[Any], bytes]) -> bytes:
-    one = _window_of(history, [index])
-    row = next(change_dicts(one))
-    return b"," + dumps(row) if fmt == "json" else _csv_line(row)
+    return _row_bytes(next(change_dicts(_window_of(history, [index]))), fmt, dumps)
 
 
 def _window_of(history: History, indices: list[int]) -> History:
