@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from itertools import compress, repeat
-from operator import floordiv
 from typing import Any
 
 from commitledger.history.cache import Chain
@@ -53,55 +51,50 @@ def periods(chain: Chain, reverted: set[int] | dict[int, Any], in_window: list[i
     """
     if not in_window:
         return kind or "week", []
-    stamps = list(map(chain.time.__getitem__, in_window))
-    first = since_ts if since_ts is not None else min(stamps)
-    last = max(until_ts if until_ts is not None else max(stamps), max(stamps))
+    times = [chain.time[i] for i in in_window]
+    first = since_ts if since_ts is not None else min(times)
+    last = max(until_ts if until_ts is not None else max(times), max(times))
     kind = kind or period_kind(first, last)
-    # Per period, as a list: merged, ai/human/bot merged, ai/human/bot reverted, known cost,
-    # known-cost count, unknown-cost count, AI changes kept.
+    # Per period, as a list (the loop below runs once per change): merged, ai/human/bot merged,
+    # ai/human/bot reverted, known cost, known-cost count, unknown-cost count, AI changes kept.
     buckets: dict[date, list[Any]] = {}
     start = period_start(first, kind)
     end = period_start(last, kind)
     while start <= end:
         buckets[start] = [0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0]
         start = next_period(start, kind)
-    # Why columns and Counter: a Python loop of ten steps per change was most of the time; here each
-    # change costs a few passes in C, and Python runs once per (period, author kind, reverted) and once
-    # per AI-assisted change for its cost (summed in window order, as a float sum depends on its order).
-    rows = list(buckets.values())
-    slot_of = {start: slot for slot, start in enumerate(buckets)}
-    days = list(map(floordiv, stamps, repeat(86400)))
-    # One date conversion per day (a day's stamps all fall in one period, bounds included); -1: outside.
-    slot_of_day = {day: slot_of.get(period_start(day * 86400, kind), -1) for day in set(days)}
-    slots = list(map(slot_of_day.__getitem__, days))
-    flags, bots, costs = chain.ai, chain.bot, chain.cost
-    ai_flags = list(map(flags.__getitem__, in_window))
-    counts = Counter(zip(slots, ai_flags, map(bots.__getitem__, in_window), map(reverted.__contains__, in_window)))
-    for (slot, ai, bot, gone), n in counts.items():
-        if slot < 0:
+    by_day: dict[int, list[Any] | None] = {}  # one date conversion per day, not per change
+    flags, bots, costs, times = chain.ai, chain.bot, chain.cost, chain.time
+    for index in in_window:
+        stamp = times[index]
+        day = stamp // 86400
+        row = by_day.get(day, False)
+        if row is False:
+            row = by_day[day] = buckets.get(period_start(stamp, kind))
+        if row is None:
             continue
-        row = rows[slot]
-        row[0] += n
-        if ai:
-            row[1] += n
-            row[4 if gone else 10] += n
-        elif bot:
-            row[3] += n
+        row[0] += 1
+        gone = index in reverted
+        if flags[index]:
+            row[1] += 1
             if gone:
-                row[6] += n
-        else:
-            row[2] += n
+                row[4] += 1
+            else:
+                row[10] += 1
+            cost = costs[index]
+            if cost == cost:  # NaN: unknown
+                row[7] += cost
+                row[8] += 1
+            else:
+                row[9] += 1
+        elif bots[index]:
+            row[3] += 1
             if gone:
-                row[5] += n
-    for slot, cost in zip(compress(slots, ai_flags), map(costs.__getitem__, compress(in_window, ai_flags))):
-        if slot < 0:
-            continue
-        row = rows[slot]
-        if cost == cost:  # NaN: unknown
-            row[7] += cost
-            row[8] += 1
+                row[6] += 1
         else:
-            row[9] += 1
+            row[2] += 1
+            if gone:
+                row[5] += 1
     out = []
     for start, row in buckets.items():
         merged, ai, human, bot, ai_gone, human_gone, bot_gone, spent, known, unknown, kept = row
