@@ -252,18 +252,27 @@ class Chain:
         for (seg, offset), start, end in zip(self._parts, self._starts, ends):
             yield seg, offset, offset + end - start
 
-    def titles(self) -> list[str]:
-        """Every title in chain order (one list copy per segment instead of a lookup per change)."""
-        out: list[str] = []
-        for seg, start, end in self.spans():
-            out += seg.titles()[start:end]
-        return out
+    def titles(self, first: int = 0, stop: int | None = None) -> list[str]:
+        """The titles of chain indices ``first..stop-1`` in chain order (one list copy per segment instead
+        of a lookup per change; only the segments of that range are read)."""
+        return self._column(lambda seg: seg.titles(), first, stop)
 
-    def usage_blobs(self) -> list[bytes]:
-        """Every packed usage in chain order (empty bytes: no AI-Usage line)."""
-        out: list[bytes] = []
+    def usage_blobs(self, first: int = 0, stop: int | None = None) -> list[bytes]:
+        """The packed usage of chain indices ``first..stop-1`` in chain order (empty bytes: no AI-Usage line)."""
+        return self._column(lambda seg: seg.detail()[0], first, stop)
+
+    def _column(self, read: Callable[[Segment], list[Any]], first: int, stop: int | None) -> list[Any]:
+        stop = len(self) if stop is None else min(stop, len(self))
+        out: list[Any] = []
+        base = 0
         for seg, start, end in self.spans():
-            out += seg.detail()[0][start:end]
+            after = base + end - start
+            if after > first and base < stop:
+                lo, hi = max(first, base), min(stop, after)
+                out += read(seg)[start + lo - base : start + hi - base]
+            base = after
+            if base >= stop:
+                break
         return out
 
     def title(self, index: int) -> str:

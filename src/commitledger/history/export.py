@@ -109,11 +109,17 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
     iso = _Iso()
     sha, times, prs, ai, kinds = chain.sha, chain.time, chain.pr, chain.ai, chain.kind
     added, deleted, source, tests, docs = chain.added, chain.deleted, chain.source, chain.tests, chain.docs
-    titles = chain.titles() if history.in_window else []
-    blobs = chain.usage_blobs() if history.in_window else []
+    # Titles and usage of the window's range only (``first`` on): a span's rows or a single row read
+    # their own segment's, not 100k of each (two lists of the whole chain per segment of a cold export).
+    window = history.in_window
+    first = min(window) if window else 0
+    stop = max(window) + 1 if window else 0
+    titles = chain.titles(first, stop) if window else []
+    blobs = chain.usage_blobs(first, stop) if window else []
     if blobs:
         for at, blob in chain.usage_override.items():  # usage recovered from notes (history.usage_notes)
-            blobs[at] = blob
+            if first <= at < stop:
+                blobs[at - first] = blob
     sources = history.usage_sources
     info, commits_of = chain.info, chain.commits
     big_limit, failures = history.big_change_commits, history.counter.line_failures
@@ -127,9 +133,9 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
         counted = a >= 0 and s >= 0 and te >= 0 and do >= 0
         pr: int | None = prs[index]
         row = {
-            "commit": commit, "pr": pr if pr >= 0 else None, "title": titles[index],
+            "commit": commit, "pr": pr if pr >= 0 else None, "title": titles[index - first],
             "merged_at": iso(times[index]), "ai": bool(ai[index]),
-            "usage": _usage_dict(blob) if (blob := blobs[index]) else None,
+            "usage": _usage_dict(blob) if (blob := blobs[index - first]) else None,
             "reverted_by": state.by if state else None, "kind": KINDS[kinds[index]],
             "lines_changed": None if a < 0 else a + deleted[index],
             "reverted_at": iso(state.at) if state else None, "tests": None,
@@ -141,7 +147,7 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
             "evidence": list(info.get(index, no_info)[2]),
             "commits": commits_of[index], "big": commits_of[index] > big_limit,
             "lines_error": failures.get(commit),
-            "usage_source": sources.get(index) or ("trailers" if blobs[index] else None),
+            "usage_source": sources.get(index) or ("trailers" if blob else None),
         }
         if notes:
             note = notes.get(commit, {}).get("change") or {}
@@ -543,25 +549,65 @@ _NULL = len(b"null")  # what a stored JSON row holds where a revert's values go 
 
 
 class _Rows:
-    """A span's rows as one ``body`` (each JSON row led by a comma, each CSV row ended by a newline) and
-    ``cuts``: three offsets a row, where it starts, where ``reverted_by`` goes, where ``reverted_at`` goes.
+    """A span's rows (each JSON row led by a comma, each CSV or NDJSON row ended by a newline) and ``cuts``:
+    three offsets a row, where it starts, where ``reverted_by`` goes, where ``reverted_at`` goes.
 
-    Why one body: 4096 rows load as one blob (three bytes objects per row were 0.1 s of
-    ``marshal.loads`` at 100k changes) and a span without reverts is written as one slice instead of
-    4096 joined rows. Stored as the cuts then the body, written into the blob in place (``_Fragments.keep``).
+    Loaded from the cache, the rows are one ``body``: 4096 rows load as one blob (three bytes objects
+    per row were 0.1 s of ``marshal.loads`` at 100k changes) and a span without reverts is written as
+    one slice instead of 4096 joined rows. Built afresh, they stay the row ``texts`` they were made as:
+    joining them as well would hold a segment twice (2.4 MB more at a cold export's peak). Stored as
+    the cuts then the rows, written into the blob in place (``_Fragments.keep``).
     """
 
-    __slots__ = ("body", "cuts", "n")
+    __slots__ = ("body", "texts", "cuts", "n", "length")
 
-    def __init__(self, body: bytes | bytearray | memoryview, cuts: array) -> None:
-        self.body, self.cuts, self.n = body, cuts, len(cuts) // 3
+    def __init__(self, cuts: array, body: memoryview | None = None, texts: list[bytes] | None = None) -> None:
+        self.body, self.texts, self.cuts, self.n = body, texts, cuts, len(cuts) // 3
+        self.length = len(body) if body is not None else sum(map(len, texts or ()))
 
     def end(self, row: int) -> int:
         """Where row ``row`` ends (the next one's start)."""
-        return self.cuts[3 * row + 3] if row + 1 < self.n else len(self.body)
+        return self.cuts[3 * row + 3] if row + 1 < self.n else self.length
 
     def size(self) -> int:
-        return len(self.cuts) * self.cuts.itemsize + len(self.body)
+        return len(self.cuts) * self.cuts.itemsize + self.length
+
+    def part(self, row: int, start: int, stop: int) -> bytes | memoryview:
+        """Bytes ``start..stop-1`` (offsets of the whole span) of row ``row``."""
+        if self.body is not None:
+            return self.body[start:stop]
+        assert self.texts is not None
+        at = self.cuts[3 * row]
+        return self.texts[row][start - at : stop - at]
+
+    def run(self, first: int, last: int, max_rows: int = 0) -> Iterator[bytes | memoryview]:
+        """Rows ``first..last-1`` as they are stored, in slices of at most ``max_rows`` rows."""
+        if self.texts is not None:
+            yield from self.texts[first:last]
+            return
+        assert self.body is not None
+        step = max_rows or last - first
+        cuts = self.cuts
+        for at in range(first, last, step):
+            stop = at + step
+            yield self.body[cuts[3 * at] : cuts[3 * stop] if stop < last else self.end(last - 1)]
+
+    def stored(self) -> Iterator[bytes | memoryview]:
+        """The blob ``from_blob`` reads, in pieces of about ``_PIECE`` bytes."""
+        yield memoryview(self.cuts).cast("B")
+        if self.body is not None:
+            for at in range(0, len(self.body), _PIECE):
+                yield self.body[at : at + _PIECE]
+            return
+        assert self.texts is not None
+        piece = bytearray()
+        for text in self.texts:
+            piece += text
+            if len(piece) >= _PIECE:
+                yield piece
+                piece = bytearray()
+        if piece:
+            yield piece
 
     @classmethod
     def from_blob(cls, blob: bytes, n: int) -> _Rows | None:
@@ -571,31 +617,30 @@ class _Rows:
         if not isinstance(blob, bytes) or len(blob) < head:
             return None
         cuts.frombytes(blob[:head])
-        body = memoryview(blob)[head:]  # no copy of the body
+        body = memoryview(blob)[head:]  # no copy of the rows
         if n and not 0 <= cuts[0] <= cuts[-1] <= len(body):
             return None
-        return cls(body, cuts)
+        return cls(cuts, body=body)
 
 
 def _build_rows(history: History, base: int, count: int, fmt: str, dumps: Callable[[Any], bytes]) -> _Rows:
     """The rows of chain indices ``base..base+count`` without revert or note facts, laid out as ``_Rows``."""
-    body = bytearray()  # grown in place: a list of the rows and their join cost a cold export 2.4 MB more
+    texts: list[bytes] = []
     cuts = array("q")
+    at = 0
     by_key, at_key = (len(cut) - _NULL for cut in _JSON_CUTS)
     for row in _span_dicts(history, base, count):
-        at = len(body)
         if fmt != "csv":  # json: led by a comma; ndjson: the flat row, ended by a newline
             text = b"," + dumps(row) if fmt == "json" else dumps(dict(zip(CSV_COLUMNS, _FLAT(row)))) + b"\n"
             by = text.index(_JSON_CUTS[0]) + by_key
             cuts.extend((at, at + by, at + text.index(_JSON_CUTS[1], by) + at_key))
-            body += text
         else:
             head, tail = _csv_parts(row)
+            text = head + b"," + tail
             cuts.extend((at, at + len(head), at + len(head) + 1))
-            body += head
-            body += b","
-            body += tail
-    return _Rows(body, cuts)
+        texts.append(text)
+        at += len(text)
+    return _Rows(cuts, texts=texts)
 
 
 class _Fragments:
@@ -667,10 +712,8 @@ class _Fragments:
             rowid = self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, zeroblob(?))",
                                     (seg.tip, self.version, self.fmt, stamp, rows.size())).lastrowid
             with self.db.blobopen(_FRAG_TABLE, "rows", rowid) as blob:
-                blob.write(rows.cuts)
-                view = memoryview(rows.body)
-                for at in range(0, len(view), _PIECE):
-                    blob.write(view[at : at + _PIECE])
+                for piece in rows.stored():
+                    blob.write(piece)
         except sqlite3.Error:
             self.db.close()
             self.db = None
@@ -779,25 +822,17 @@ def fragment_rows(history: History, fmt: str, max_rows: int = 0) -> Iterator[byt
     iso = _Iso()
     csv_fmt = fmt == "csv"
 
-    def changed(rows: _Rows, view: memoryview, index: int, row: int) -> bytes:
+    def changed(rows: _Rows, index: int, row: int) -> bytes:
         if index in slow:
             return _slow_row(history, index, fmt, dumps)
         state = states[index]
         cuts = rows.cuts
-        start, by, when = cuts[3 * row], cuts[3 * row + 1], cuts[3 * row + 2]
+        start, by, when, end = cuts[3 * row], cuts[3 * row + 1], cuts[3 * row + 2], rows.end(row)
         if csv_fmt:
-            return b"".join((view[start:by], _csv_text(state.by), view[by:when], iso(state.at).encode(),
-                             view[when : rows.end(row)]))
-        return b"".join((view[start:by], dumps(state.by), view[by + _NULL : when], b'"', iso(state.at).encode(),
-                         b'"', view[when + _NULL : rows.end(row)]))
-
-    def run(rows: _Rows, view: memoryview, first: int, last: int) -> Iterator[memoryview]:
-        """Rows ``first..last-1`` as they are stored, in slices of at most ``max_rows`` rows."""
-        step = max_rows or last - first
-        cuts = rows.cuts
-        for at in range(first, last, step):
-            stop = at + step
-            yield view[cuts[3 * at] : cuts[3 * stop] if stop < last else rows.end(last - 1)]
+            return b"".join((rows.part(row, start, by), _csv_text(state.by), rows.part(row, by, when),
+                             iso(state.at).encode(), rows.part(row, when, end)))
+        return b"".join((rows.part(row, start, by), dumps(state.by), rows.part(row, by + _NULL, when), b'"',
+                         iso(state.at).encode(), b'"', rows.part(row, when + _NULL, end)))
 
     try:
         for seg, start, end, base, lo, hi in _spans_in_window(history):
@@ -810,34 +845,33 @@ def fragment_rows(history: History, fmt: str, max_rows: int = 0) -> Iterator[byt
                 if whole and not (failures and any(history.chain.sha_at(i) in failures
                                                    for i in range(base, base + count))):
                     store.keep(seg, stamp, rows)
-            view = memoryview(rows.body)
             first = 0  # the first row not written yet
             if hi - lo == count:  # the whole span is in the window: slices between the changed rows
                 for index in special[bisect.bisect_left(special, base) : bisect.bisect_left(special, base + count)]:
                     row = index - base
                     if row > first:
-                        yield from run(rows, view, first, row)
-                    yield changed(rows, view, index, row)
+                        yield from rows.run(first, row, max_rows)
+                    yield changed(rows, index, row)
                     first = row + 1
                 if first < count:
-                    yield from run(rows, view, first, count)
+                    yield from rows.run(first, count, max_rows)
                 continue
             last = -1  # the pending run of unchanged rows is ``first..last-1`` (none while -1)
             for index in window[lo:hi]:
                 row = index - base
                 if index in states or index in slow:
                     if last >= 0:
-                        yield from run(rows, view, first, last)
+                        yield from rows.run(first, last, max_rows)
                         last = -1
-                    yield changed(rows, view, index, row)
+                    yield changed(rows, index, row)
                     continue
                 if last != row:
                     if last >= 0:
-                        yield from run(rows, view, first, last)
+                        yield from rows.run(first, last, max_rows)
                     first = row
                 last = row + 1
             if last >= 0:
-                yield from run(rows, view, first, last)
+                yield from rows.run(first, last, max_rows)
         for row in change_dicts(_only_abandoned(history)):
             yield _row_bytes(row, fmt, dumps)
     finally:
