@@ -378,11 +378,16 @@ def test_rows_stored_in_an_older_layout_go_when_their_segment_is_stored_again(r:
     history_bytes(r.path, "--format", "json")
     cache = r.path / ".git" / "commitledger" / "cache.sqlite"
     db = sqlite3.connect(str(cache))
-    current = db.execute("SELECT ver FROM history_export WHERE fmt LIKE 'json%'").fetchall()
-    assert len(current) == 1
-    with db:  # what an earlier release stored: another layout version, never read again
-        db.execute("UPDATE history_export SET ver = 'an older layout' WHERE fmt LIKE 'json%'")
+    [(current,)] = db.execute("SELECT ver FROM history_export WHERE fmt LIKE 'json%'").fetchall()
+    facts, layout, *schemas = current.rsplit(":", 3)  # facts version, layout, the two schemas
+    older = ":".join([facts, str(int(layout) - 1), *schemas])
+    other_config = ":".join(["another-facts-version", layout, *schemas])  # another worktree's: not ours to drop
+    with db:  # what an earlier release stored, and what a run with other test patterns stores
+        db.execute("UPDATE history_export SET ver = ? WHERE fmt LIKE 'json%'", (older,))
+        db.execute("INSERT INTO history_export SELECT tip, ?, fmt, stamp, rows FROM history_export WHERE ver = ?",
+                   (other_config, older))
     first = history_bytes(r.path, "--format", "json")
-    assert db.execute("SELECT ver FROM history_export WHERE fmt LIKE 'json%'").fetchall() == current
+    assert sorted(v for (v,) in db.execute("SELECT ver FROM history_export WHERE fmt LIKE 'json%'")) == \
+        sorted([current, other_config])
     assert history_bytes(r.path, "--format", "json") == first
     db.close()

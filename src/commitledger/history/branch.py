@@ -31,8 +31,8 @@ import math
 import re
 import statistics
 from dataclasses import dataclass, field
-from itertools import compress
 from datetime import datetime, time, timedelta, timezone
+from itertools import compress
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 

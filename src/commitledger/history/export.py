@@ -651,11 +651,12 @@ class _Fragments:
 
         self.fmt = fmt
         self.db: Any = None
-        self.version = ""
+        self.version = self.facts = ""
         if cache_file is None:
             return
         path, facts = cache_file
-        self.version = f"{facts}:{FRAGMENTS_VERSION}:{SCHEMA}:{FLAT_SCHEMA}"
+        self.facts = f"{facts}:"  # rows of other facts versions belong to other configurations (worktrees)
+        self.version = f"{self.facts}{FRAGMENTS_VERSION}:{SCHEMA}:{FLAT_SCHEMA}"
         try:
             db = sqlite3.connect(str(path), timeout=30.0)
             db.execute("PRAGMA busy_timeout = 30000")
@@ -700,15 +701,16 @@ class _Fragments:
 
         The blob is reserved, then filled in pieces straight from the rows: binding 2.4 MB of bytes
         made SQLite copy them twice more, and those copies were 10 MB of a cold export's peak RSS.
-        Rows of this segment from older layouts go (they would only fill the cache file).
+        Rows of this segment and facts version in another layout go: no run reads them again, and
+        each layout bump left a copy of every export in the cache file.
         """
         if self.db is None:
             return
         import sqlite3
 
         try:
-            self.db.execute(f"DELETE FROM {_FRAG_TABLE} WHERE tip = ? AND fmt = ? AND ver != ?",
-                            (seg.tip, self.fmt, self.version))
+            self.db.execute(f"DELETE FROM {_FRAG_TABLE} WHERE tip = ? AND fmt = ? AND ver != ?"
+                            " AND substr(ver, 1, ?) = ?", (seg.tip, self.fmt, self.version, len(self.facts), self.facts))
             rowid = self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, zeroblob(?))",
                                     (seg.tip, self.version, self.fmt, stamp, rows.size())).lastrowid
             with self.db.blobopen(_FRAG_TABLE, "rows", rowid) as blob:
