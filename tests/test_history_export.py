@@ -6,8 +6,11 @@ import csv
 import io
 import json
 import os
+import sqlite3
+import subprocess
+import sys
 from importlib import resources
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -303,3 +306,88 @@ def test_csv_cells_fast_path_matches_csv_cell_on_hostile_text() -> None:
     for _ in range(50_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
         assert export._cell(text) == csv_cell(text), repr(text)
+
+
+# --- stored rows against rows built directly ---------------------------------------------------
+
+
+def history_bytes(path: Path, *args: str) -> bytes:
+    """``history --since all`` as the bytes it writes (no newline translation)."""
+    proc = subprocess.run([sys.executable, "-m", "commitledger", "history", "--since", "all", *args], cwd=path,
+                          capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+def commit_time(path: Path, sha: str) -> datetime:
+    return datetime.fromtimestamp(int(git(path, "show", "-s", "--format=%ct", sha)), timezone.utc)
+
+
+def test_stored_rows_equal_rows_built_directly_for_windows_that_cut_segments(r: Repo, tmp_path: Path) -> None:
+    """Every format, first run and warm, byte for byte against ``change_dicts`` (no stored rows), for
+    windows that take whole segments, part of one, and rows with gaps between them; with a revert
+    of a stored row, notes, an abandoned PR and a commit dated before its parent."""
+    shas = rich_history(r)
+    for fmt in ("json", "csv"):
+        history_bytes(r.path, "--format", fmt)  # stores the rows of the first segment
+    history_bytes(r.path, "--format", "parquet", "--output", str(tmp_path / "first.parquet"))
+    later = [r.commit(f"Later {i}\n\n{usage(0.1 * (i + 1))}") for i in range(3)]
+    r.now = commit_time(r.path, shas["merge"]) - timedelta(days=1)
+    early = r.commit("Dated a day before its parent")  # out of time order: windows skip rows between others
+    r.now = commit_time(r.path, later[-1]) + timedelta(days=2)
+    undo = r.revert(shas["squash"])  # a row stored before the revert existed
+    git(r.path, "notes", "--ref=refs/notes/ai", "add", "-m", "agent: cursor", later[1])
+    cut = commit_time(r.path, later[0]) + timedelta(minutes=30)
+    start = commit_time(r.path, shas["partial"])
+    windows = {
+        "all": ((), {}),
+        "until": (("--until", cut.isoformat()), {"until": cut}),  # early and later[0]: rows 1 and 4 of 5
+        "since": (("--since", start.isoformat()), {"since": start}),  # part of the first segment
+    }
+    for name, (args, window) in windows.items():
+        history = load_history(r.path, since_label="all" if not args or args[0] == "--until" else args[1], **window)
+        rows = list(export.change_dicts(history))
+        assert {row["commit"] for row in rows} >= ({early} if name != "since" else set())
+        if name == "all":
+            assert {row["commit"]: row for row in rows}[shas["squash"]]["reverted_by"] == undo
+        dumps = export._dumps()
+        expected = {
+            "json": b",".join(map(dumps, rows)),
+            "csv": (",".join(export.CSV_COLUMNS) + "\n").encode() + b"".join(map(export._csv_line, rows)),
+        }
+        staged = tmp_path / f"{name}.ndjson"
+        with staged.open("wb") as handle:
+            export.ndjson_rows(history, handle)
+        for attempt in ("first", "warm"):
+            out = history_bytes(r.path, "--format", "json", *args)
+            assert out[out.index(b'"changes":[') + 11 : out.index(b'],"summary":')] == expected["json"], (name, attempt)
+            assert json.loads(out) == history.result.dump()
+            assert history_bytes(r.path, "--format", "csv", *args) == expected["csv"], (name, attempt)
+            target = tmp_path / f"{name}-{attempt}.parquet"
+            history_bytes(r.path, "--format", "parquet", "--output", str(target), *args)
+            db = duckdb.connect()
+            direct = f"read_ndjson('{staged}', columns = {export.column_types()})"
+            assert db.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0] == len(rows)
+            for a, b in ((f"'{target}'", direct), (direct, f"'{target}'")):
+                assert db.execute(f"SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})"
+                                  ).fetchone()[0] == 0, (name, attempt)
+
+
+def test_rows_stored_in_an_older_layout_go_when_their_segment_is_stored_again(r: Repo) -> None:
+    rich_history(r)
+    history_bytes(r.path, "--format", "json")
+    cache = r.path / ".git" / "commitledger" / "cache.sqlite"
+    db = sqlite3.connect(str(cache))
+    [(current,)] = db.execute("SELECT ver FROM history_export WHERE fmt LIKE 'json%'").fetchall()
+    facts, layout, *schemas = current.rsplit(":", 3)  # facts version, layout, the two schemas
+    older = ":".join([facts, str(int(layout) - 1), *schemas])
+    other_config = ":".join(["another-facts-version", layout, *schemas])  # another worktree's: not ours to drop
+    with db:  # what an earlier release stored, and what a run with other test patterns stores
+        db.execute("UPDATE history_export SET ver = ? WHERE fmt LIKE 'json%'", (older,))
+        db.execute("INSERT INTO history_export SELECT tip, ?, fmt, stamp, rows FROM history_export WHERE ver = ?",
+                   (other_config, older))
+    first = history_bytes(r.path, "--format", "json")
+    assert sorted(v for (v,) in db.execute("SELECT ver FROM history_export WHERE fmt LIKE 'json%'")) == \
+        sorted([current, other_config])
+    assert history_bytes(r.path, "--format", "json") == first
+    db.close()

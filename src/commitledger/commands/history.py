@@ -72,7 +72,8 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
     with _progress(enabled=sys.stderr.isatty()) as tick:
         data = load_history(paths.worktree, branch, start, end, since_label=label,
                             test_patterns=tuple(config.test_patterns), use_cache=not no_cache, progress=tick,
-                            lines=lines, bots=tuple(config.bots), big_change_commits=config.big_change_commits)
+                            lines=lines, bots=tuple(config.bots), big_change_commits=config.big_change_commits,
+                            summaries=fmt in ("table", "json"))  # CSV and Parquet print rows only
     for warning in data.warnings:
         click.echo(f"commitledger: warning: {warning}", err=True)
     if verbose:

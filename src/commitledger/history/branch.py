@@ -32,6 +32,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from itertools import compress
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -451,8 +452,7 @@ def priced_later(chain: Chain, index: int) -> bool:
 def count_priced_later(chain: Chain, indices: list[int]) -> int:
     """How many of ``indices`` are ``priced_later``: a sum over the cache's priced-later column
     (``Chain.later``, kept up to date by usage from notes), no usage blob loaded."""
-    later = chain.later
-    return sum(1 for i in indices if later[i])
+    return sum(map(chain.later.__getitem__, indices))
 
 
 def summarise(
@@ -469,34 +469,40 @@ def summarise(
     (``ai_cost_unknown``), never added as 0; ``cost_usd`` is None when no
     AI-assisted change of the window has a known cost.
     """
+    # Each figure is a pass in C over a column (map, compress, sum of booleans): the same figures as
+    # a comprehension per figure, in window order where order matters (the float sums), 3x faster.
     merged = len(in_window)
     flags, costs, used, source, times = chain.ai, chain.cost, chain.tokens, chain.source, chain.time
-    ai = [i for i in in_window if flags[i]]
-    reverted = [i for i in in_window if i in states]
-    ai_reverted = [i for i in ai if i in states]
-    ai_costs = [costs[i] for i in ai if costs[i] == costs[i]]  # NaN (unknown) is not equal to itself
-    with_tokens = [i for i in ai if used[i] and source[i] >= 0]  # AI changes are always counted; -1 is "not counted"
-    tokens = sum(used[i] for i in with_tokens)
-    lines = sum(source[i] for i in with_tokens)
+    ai = list(compress(in_window, map(flags.__getitem__, in_window)))
+    whole = merged == len(chain)  # the window holds every change (the indices are distinct)
+    inside = None if whole else set(in_window)
+    reverted = [i for i in states if whole or i in inside]  # any order: only counted and a median
+    ai_reverted = sum(map(flags.__getitem__, reverted))
+    ai_costs = [cost for cost in map(costs.__getitem__, ai) if cost == cost]  # NaN (unknown) is not equal to itself
+    tokens = lines = 0
+    for i in compress(ai, map(used.__getitem__, ai)):  # AI changes are always counted; -1 is "not counted"
+        if source[i] >= 0:
+            tokens += used[i]
+            lines += source[i]
     abandoned_cost = sum(a.cost_usd or 0.0 for a in abandoned)
-    survivors = len(ai) - len(ai_reverted)
+    survivors = len(ai) - ai_reverted
     spent = sum(ai_costs) + abandoned_cost
     hours = [(states[i].at - times[i]) / 3600 for i in reverted]
-    bots = [i for i in in_window if not flags[i] and chain.bot[i]]
+    bots = [i for i in compress(in_window, map(chain.bot.__getitem__, in_window)) if not flags[i]]
     humans = merged - len(ai) - len(bots)
-    human_reverted = len(reverted) - len(ai_reverted) - sum(1 for i in bots if i in states)
-    bot_reverted = sum(1 for i in bots if i in states)
+    bot_reverted = sum(map(states.__contains__, bots))
+    human_reverted = len(reverted) - ai_reverted - bot_reverted
     agents, models = tally(chain, in_window)
-    no_usage = sum(1 for i in ai if not chain.has_usage[i])
+    no_usage = len(ai) - sum(map(chain.has_usage.__getitem__, ai))
     known_cost = bool(ai_costs or abandoned_cost)
     return {
         "merged": merged,
         "reverted": len(reverted),
         "ai_merged": len(ai),
-        "ai_reverted": len(ai_reverted),
+        "ai_reverted": ai_reverted,
         "cost_usd": round(spent, 6) if known_cost or not ai else None,
         "cost_per_merged_change": round(spent / survivors, 6) if survivors and (ai_costs or abandoned_cost) else None,
-        "revert_rate_ai": round(len(ai_reverted) / len(ai), 6) if ai else None,
+        "revert_rate_ai": round(ai_reverted / len(ai), 6) if ai else None,
         "revert_rate_other": round(human_reverted / humans, 6) if humans else None,
         "median_time_to_revert_hours": _median(hours),
         "median_ai_cost_usd": _median(ai_costs),
@@ -511,7 +517,7 @@ def summarise(
         "ai_cost_known": len(ai_costs),
         "ai_cost_unknown": len(ai) - len(ai_costs),
         "ai_usage_unknown": no_usage,
-        "big_changes": sum(1 for i in in_window if chain.commits[i] > big_change_commits),
+        "big_changes": sum(map(big_change_commits.__lt__, map(chain.commits.__getitem__, in_window))),
         "big_change_commits": big_change_commits,
         "last_change_at": iso(times[0]) if len(chain) else None,
         "lines_uncounted": 0,
@@ -542,12 +548,34 @@ def load_history(
     bots: tuple[str, ...] = (),
     big_change_commits: int = 500,
     now: datetime | None = None,
+    summaries: bool = True,
 ) -> History:
     """``commitledger history`` as a function: walk, resolve reverts, read notes, summarise.
 
     ``lines``: ``"ai"`` counts changed lines of AI-assisted changes only
-    (what the figures use), ``"all"`` of every change.
+    (what the figures use), ``"all"`` of every change. ``summaries=False``
+    leaves ``summary`` and ``periods`` empty, for callers that print only the
+    rows (CSV, Parquet): tallying 100k changes twice was a fifth of a warm CSV
+    export.
+
+    The collector is off throughout: what is built here holds no cycle, and
+    its passes over the walked chain's objects tripled the time reverts take
+    to resolve at 100k changes (0.35 s of a 1.4 s warm export).
     """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_history(repo, branch, since, until, since_label, test_patterns, use_cache, progress, lines, bots,
+                             big_change_commits, now, summaries)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _load_history(repo: Path, branch: str | None, since: datetime | None, until: datetime | None,
+                  since_label: str | None, test_patterns: tuple[str, ...], use_cache: bool, progress: Progress | None,
+                  lines: str, bots: tuple[str, ...], big_change_commits: int, now: datetime | None,
+                  summaries: bool) -> History:
     paths = find_repo(repo)
     check_not_shallow(paths.common_dir)
     require_sha1(paths.worktree, "commitledger history")  # the cache packs ids as 20 bytes
@@ -578,16 +606,18 @@ def load_history(
     abandoned = [a for a in _abandoned(notes, chain, noted)
                  if (since_ts is None or a.time >= since_ts) and (until_ts is None or a.time <= until_ts)]
     in_window = window_indices(chain, since_ts, until_ts)
-    summary = summarise(chain, states, in_window, abandoned, big_change_commits)
-    if not len(chain) or chain.sha_at(0) != tip:  # the walk stopped before the tip (an old branch, a short window)
+    summary = summarise(chain, states, in_window, abandoned, big_change_commits) if summaries else {}
+    if summaries and (not len(chain) or chain.sha_at(0) != tip):  # the walk stopped before the tip (an old branch)
         stamp = run_git(paths.worktree, "show", "-s", "--format=%ct", tip, "--").stdout.strip()
         summary["last_change_at"] = iso(int(stamp)) if stamp.isdigit() else None
     failures = walked.counter.line_failures
     in_window_shas = {chain.sha_at(i) for i in in_window} if failures else set()
     warnings = [f"lines of {sha} not counted: {reason}" for sha, reason in failures.items() if sha in in_window_shas]
-    summary["lines_uncounted"] = len(warnings)
-    end = until_ts if until_ts is not None else int((now or datetime.now(timezone.utc)).timestamp())
-    kind, rows = period_rows(chain, states, in_window, since_ts, end)
+    kind, rows = "week", []
+    if summaries:
+        summary["lines_uncounted"] = len(warnings)
+        end = until_ts if until_ts is not None else int((now or datetime.now(timezone.utc)).timestamp())
+        kind, rows = period_rows(chain, states, in_window, since_ts, end)
     return History(
         branch=name, tip=tip,
         since=since_label if since_label is not None else (iso(since_ts) if since_ts is not None else None),

@@ -40,8 +40,8 @@ from typing import Any, Callable, Iterator
 from commitledger.history.scan import ChangeFacts, RevertRef
 
 # Bump when the meaning of a column or of the scan changes: older rows are then ignored.
-FACTS_VERSION = "7"  # 5: -1 line counts mean "not counted"; 6: bot column, markers' agents/models/evidence;
-# 7: test and doc lines, priced-later column
+FACTS_VERSION = "8"  # 5: -1 line counts mean "not counted"; 6: bot column, markers' agents/models/evidence;
+# 7: test and doc lines, priced-later column; 8: agents/models/evidence as shared tuples (one object per combination)
 CHUNK = 4096
 _TABLE = "history_segment"
 KINDS = ("direct", "squash", "merge")
@@ -88,9 +88,15 @@ class Segment:
         seg.depth = bytes(min(c.revert_depth, 255) for c in changes)
         seg.bot = bytes(int(c.bot) for c in changes)
         seg.later = bytes(int(bool(c.usage) and bool(c.usage[-1] & 2)) for c in changes)  # some line priced later
-        # What AI markers state (agents, models, evidence): only AI-assisted rows have any.
-        seg.info = {i: (list(c.agents), list(c.models), list(c.evidence))
-                    for i, c in enumerate(changes) if c.agents or c.models or c.evidence}
+        # What AI markers state (agents, models, evidence): only AI-assisted rows have any. A repository
+        # has a few dozen combinations, each one shared tuple: marshal then stores the others as
+        # references, and a warm run loads 76k rows of them in 8 ms instead of 135 ms.
+        combos: dict[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]] = {}
+        seg.info = {}
+        for i, c in enumerate(changes):
+            if c.agents or c.models or c.evidence:
+                combo = (tuple(c.agents), tuple(c.models), tuple(c.evidence))
+                seg.info[i] = combos.setdefault(combo, combo)
         seg.sparse = {
             i: ([r.as_list() for r in c.reverts] if c.reverts else None, c.inner_title)
             for i, c in enumerate(changes)
@@ -174,7 +180,8 @@ class Chain:
         self.bot = bytearray()
         self.later = bytearray()  # 1: the change's usage has a line priced later (its packed flags' bit 1)
         self.sparse: dict[int, tuple[list[list[Any]] | None, str | None]] = {}
-        self.info: dict[int, tuple[list[str], list[str], list[str]]] = {}  # agents, models, evidence
+        # Agents, models, evidence by chain index: rows of one combination share one tuple (``tally`` counts them).
+        self.info: dict[int, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
         # Usage taken from a note instead of (or on top of) the messages, by chain index (``history.usage_notes``).
         # Kept beside the segments, never in them: the cache holds what the commits say, notes can change.
         self.usage_override: dict[int, bytes] = {}
@@ -200,9 +207,10 @@ class Chain:
         for i, value in seg.sparse.items():
             if start <= i < end:
                 self.sparse[base + i - start] = value
-        for i, found in seg.info.items():
-            if start <= i < end:
-                self.info[base + i - start] = found
+        if start == 0 and end == seg.n:  # the usual case: the whole segment, its keys shifted in C
+            self.info.update(zip(map(base.__add__, seg.info), seg.info.values()))
+        else:
+            self.info.update((base + i - start, found) for i, found in seg.info.items() if start <= i < end)
 
     def sha_at(self, index: int) -> str:
         return self.sha[index * 20 : index * 20 + 20].hex()
@@ -244,18 +252,27 @@ class Chain:
         for (seg, offset), start, end in zip(self._parts, self._starts, ends):
             yield seg, offset, offset + end - start
 
-    def titles(self) -> list[str]:
-        """Every title in chain order (one list copy per segment instead of a lookup per change)."""
-        out: list[str] = []
-        for seg, start, end in self.spans():
-            out += seg.titles()[start:end]
-        return out
+    def titles(self, first: int = 0, stop: int | None = None) -> list[str]:
+        """The titles of chain indices ``first..stop-1`` in chain order (one list copy per segment instead
+        of a lookup per change; only the segments of that range are read)."""
+        return self._column(lambda seg: seg.titles(), first, stop)
 
-    def usage_blobs(self) -> list[bytes]:
-        """Every packed usage in chain order (empty bytes: no AI-Usage line)."""
-        out: list[bytes] = []
+    def usage_blobs(self, first: int = 0, stop: int | None = None) -> list[bytes]:
+        """The packed usage of chain indices ``first..stop-1`` in chain order (empty bytes: no AI-Usage line)."""
+        return self._column(lambda seg: seg.detail()[0], first, stop)
+
+    def _column(self, read: Callable[[Segment], list[Any]], first: int, stop: int | None) -> list[Any]:
+        stop = len(self) if stop is None else min(stop, len(self))
+        out: list[Any] = []
+        base = 0
         for seg, start, end in self.spans():
-            out += seg.detail()[0][start:end]
+            after = base + end - start
+            if after > first and base < stop:
+                lo, hi = max(first, base), min(stop, after)
+                out += read(seg)[start + lo - base : start + hi - base]
+            base = after
+            if base >= stop:
+                break
         return out
 
     def title(self, index: int) -> str:

@@ -23,12 +23,14 @@ exactly as before.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gc
 import io
 import math
 import os
 import tempfile
+from array import array
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,11 +109,17 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
     iso = _Iso()
     sha, times, prs, ai, kinds = chain.sha, chain.time, chain.pr, chain.ai, chain.kind
     added, deleted, source, tests, docs = chain.added, chain.deleted, chain.source, chain.tests, chain.docs
-    titles = chain.titles() if history.in_window else []
-    blobs = chain.usage_blobs() if history.in_window else []
+    # Titles and usage of the window's range only (``first`` on): a span's rows or a single row read
+    # their own segment's, not 100k of each (two lists of the whole chain per segment of a cold export).
+    window = history.in_window
+    first = min(window) if window else 0
+    stop = max(window) + 1 if window else 0
+    titles = chain.titles(first, stop) if window else []
+    blobs = chain.usage_blobs(first, stop) if window else []
     if blobs:
         for at, blob in chain.usage_override.items():  # usage recovered from notes (history.usage_notes)
-            blobs[at] = blob
+            if first <= at < stop:
+                blobs[at - first] = blob
     sources = history.usage_sources
     info, commits_of = chain.info, chain.commits
     big_limit, failures = history.big_change_commits, history.counter.line_failures
@@ -125,9 +133,9 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
         counted = a >= 0 and s >= 0 and te >= 0 and do >= 0
         pr: int | None = prs[index]
         row = {
-            "commit": commit, "pr": pr if pr >= 0 else None, "title": titles[index],
+            "commit": commit, "pr": pr if pr >= 0 else None, "title": titles[index - first],
             "merged_at": iso(times[index]), "ai": bool(ai[index]),
-            "usage": _usage_dict(blob) if (blob := blobs[index]) else None,
+            "usage": _usage_dict(blob) if (blob := blobs[index - first]) else None,
             "reverted_by": state.by if state else None, "kind": KINDS[kinds[index]],
             "lines_changed": None if a < 0 else a + deleted[index],
             "reverted_at": iso(state.at) if state else None, "tests": None,
@@ -139,7 +147,7 @@ def change_dicts(history: History) -> Iterator[dict[str, Any]]:
             "evidence": list(info.get(index, no_info)[2]),
             "commits": commits_of[index], "big": commits_of[index] > big_limit,
             "lines_error": failures.get(commit),
-            "usage_source": sources.get(index) or ("trailers" if blobs[index] else None),
+            "usage_source": sources.get(index) or ("trailers" if blob else None),
         }
         if notes:
             note = notes.get(commit, {}).get("change") or {}
@@ -208,8 +216,8 @@ def write_json(history: History, out: IO[bytes]) -> None:
     out.write(b"{" + b",".join(dumps(k) + b":" + dumps(v) for k, v in head.items()) + b',"changes":[')
     first = True
     with _no_gc():
-        for batch in _batches(fragment_rows(history, "json")):
-            out.write(b",".join(batch) if first else b"," + b",".join(batch))
+        for piece in fragment_rows(history, "json"):
+            out.write(piece[1:] if first else piece)  # every row comes led by a comma
             first = False
     # The summary dict has the keys of ``HistorySummary`` already (a test checks): no pydantic import here.
     out.write(b'],"summary":' + dumps(history.summary, default=_model_dump)
@@ -305,8 +313,8 @@ def write_csv(history: History, out: IO[bytes]) -> None:
     """One flat row per change (``CSV_COLUMNS``), UTF-8; empty cells for unknown, 1/0 for booleans."""
     out.write((",".join(CSV_COLUMNS) + "\n").encode())
     with _no_gc():
-        for batch in _batches(fragment_rows(history, "csv")):
-            out.write(b"".join(batch))
+        for piece in fragment_rows(history, "csv"):
+            out.write(piece)
 
 
 # --- Parquet (DuckDB) ------------------------------------------------------------------------
@@ -416,7 +424,7 @@ class _Parts:
         self.handle: IO[bytes] | None = None
         self.size = 0
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         if self.handle is None or self.size >= self.limit:
             self.close()
             fd, name = tempfile.mkstemp(prefix=".commitledger-", suffix=".ndjson", dir=str(self.directory))
@@ -437,7 +445,10 @@ def stage_rows(history: History, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     parts = _Parts(directory)
     try:
-        ndjson_rows(history, parts)  # type: ignore[arg-type]
+        with _no_gc():
+            # Rows of a cached segment come as slices of 1024 (~0.7 MB): files end close to ``_Parts``' limit.
+            for piece in fragment_rows(history, "ndjson", max_rows=1024):
+                parts.write(piece)  # type: ignore[arg-type]
         if not parts.paths:
             parts.write(b"")
     except BaseException:
@@ -519,18 +530,117 @@ def write_schema() -> Path:
     return target
 
 
-# --- warm exports: per-segment row fragments, cached beside the facts ----------------------------
+# --- warm exports: per-segment rows, cached beside the facts -------------------------------------
 #
 # Why: even as plain dicts, building 100k rows costs more than half of ``git log`` in Python. But
 # most of a row depends only on its segment's facts, which never change for a commit id: only
 # ``reverted_by``/``reverted_at`` (the later history of the branch read) and a note's facts do. So
-# each row is stored once as the bytes around those values, and a warm export joins bytes.
-# Rows with a note (rare) and abandoned PRs are built the ordinary way.
+# a segment's rows are stored once as one body of bytes with the offsets where those two values go,
+# and a warm export writes each segment as a slice or a few, around the rows a later commit reverted.
+# Rows with a note, usage from notes or a git failure (rare) and abandoned PRs are built the ordinary way.
 
-FRAGMENTS_VERSION = "4"  # 2: usage_source, priced_later; 3: author kind, agents, models, evidence, big, lines_error;
-# 4: lines by kind (test_lines, doc_lines, config_lines; code_lines in the flat rows)
+FRAGMENTS_VERSION = "5"  # 2: usage_source, priced_later; 3: author kind, agents, models, evidence, big, lines_error;
+# 4: lines by kind (test_lines, doc_lines, config_lines; code_lines in the flat rows);
+# 5: a segment's rows as one body plus offsets (was a list of three fragments per row)
 _FRAG_TABLE = "history_export"
+_PIECE = 256 << 10  # bytes written into a stored blob at a time
 _JSON_CUTS = (b'"reverted_by":null', b'"reverted_at":null')
+_NULL = len(b"null")  # what a stored JSON row holds where a revert's values go (a CSV row holds nothing there)
+
+
+class _Rows:
+    """A span's rows (each JSON row led by a comma, each CSV or NDJSON row ended by a newline) and ``cuts``:
+    three offsets a row, where it starts, where ``reverted_by`` goes, where ``reverted_at`` goes.
+
+    Loaded from the cache, the rows are one ``body``: 4096 rows load as one blob (three bytes objects
+    per row were 0.1 s of ``marshal.loads`` at 100k changes) and a span without reverts is written as
+    one slice instead of 4096 joined rows. Built afresh, they stay the row ``texts`` they were made as:
+    joining them as well would hold a segment twice (2.4 MB more at a cold export's peak). Stored as
+    the cuts then the rows, written into the blob in place (``_Fragments.keep``).
+    """
+
+    __slots__ = ("body", "texts", "cuts", "n", "length")
+
+    def __init__(self, cuts: array, body: memoryview | None = None, texts: list[bytes] | None = None) -> None:
+        self.body, self.texts, self.cuts, self.n = body, texts, cuts, len(cuts) // 3
+        self.length = len(body) if body is not None else sum(map(len, texts or ()))
+
+    def end(self, row: int) -> int:
+        """Where row ``row`` ends (the next one's start)."""
+        return self.cuts[3 * row + 3] if row + 1 < self.n else self.length
+
+    def size(self) -> int:
+        return len(self.cuts) * self.cuts.itemsize + self.length
+
+    def part(self, row: int, start: int, stop: int) -> bytes | memoryview:
+        """Bytes ``start..stop-1`` (offsets of the whole span) of row ``row``."""
+        if self.body is not None:
+            return self.body[start:stop]
+        assert self.texts is not None
+        at = self.cuts[3 * row]
+        return self.texts[row][start - at : stop - at]
+
+    def run(self, first: int, last: int, max_rows: int = 0) -> Iterator[bytes | memoryview]:
+        """Rows ``first..last-1`` as they are stored, in slices of at most ``max_rows`` rows."""
+        if self.texts is not None:
+            yield from self.texts[first:last]
+            return
+        assert self.body is not None
+        step = max_rows or last - first
+        cuts = self.cuts
+        for at in range(first, last, step):
+            stop = at + step
+            yield self.body[cuts[3 * at] : cuts[3 * stop] if stop < last else self.end(last - 1)]
+
+    def stored(self) -> Iterator[bytes | memoryview]:
+        """The blob ``from_blob`` reads, in pieces of about ``_PIECE`` bytes."""
+        yield memoryview(self.cuts).cast("B")
+        if self.body is not None:
+            for at in range(0, len(self.body), _PIECE):
+                yield self.body[at : at + _PIECE]
+            return
+        assert self.texts is not None
+        piece = bytearray()
+        for text in self.texts:
+            piece += text
+            if len(piece) >= _PIECE:
+                yield piece
+                piece = bytearray()
+        if piece:
+            yield piece
+
+    @classmethod
+    def from_blob(cls, blob: bytes, n: int) -> _Rows | None:
+        """The stored rows, or None when the blob is not ``n`` rows of this layout (only a cache miss)."""
+        cuts = array("q")
+        head = 3 * n * cuts.itemsize
+        if not isinstance(blob, bytes) or len(blob) < head:
+            return None
+        cuts.frombytes(blob[:head])
+        body = memoryview(blob)[head:]  # no copy of the rows
+        if n and not 0 <= cuts[0] <= cuts[-1] <= len(body):
+            return None
+        return cls(cuts, body=body)
+
+
+def _build_rows(history: History, base: int, count: int, fmt: str, dumps: Callable[[Any], bytes]) -> _Rows:
+    """The rows of chain indices ``base..base+count`` without revert or note facts, laid out as ``_Rows``."""
+    texts: list[bytes] = []
+    cuts = array("q")
+    at = 0
+    by_key, at_key = (len(cut) - _NULL for cut in _JSON_CUTS)
+    for row in _span_dicts(history, base, count):
+        if fmt != "csv":  # json: led by a comma; ndjson: the flat row, ended by a newline
+            text = b"," + dumps(row) if fmt == "json" else dumps(dict(zip(CSV_COLUMNS, _FLAT(row)))) + b"\n"
+            by = text.index(_JSON_CUTS[0]) + by_key
+            cuts.extend((at, at + by, at + text.index(_JSON_CUTS[1], by) + at_key))
+        else:
+            head, tail = _csv_parts(row)
+            text = head + b"," + tail
+            cuts.extend((at, at + len(head), at + len(head) + 1))
+        texts.append(text)
+        at += len(text)
+    return _Rows(cuts, texts=texts)
 
 
 class _Fragments:
@@ -541,11 +651,12 @@ class _Fragments:
 
         self.fmt = fmt
         self.db: Any = None
-        self.version = ""
+        self.version = self.facts = ""
         if cache_file is None:
             return
         path, facts = cache_file
-        self.version = f"{facts}:{FRAGMENTS_VERSION}:{SCHEMA}:{FLAT_SCHEMA}"
+        self.facts = f"{facts}:"  # rows of other facts versions belong to other configurations (worktrees)
+        self.version = f"{self.facts}{FRAGMENTS_VERSION}:{SCHEMA}:{FLAT_SCHEMA}"
         try:
             db = sqlite3.connect(str(path), timeout=30.0)
             db.execute("PRAGMA busy_timeout = 30000")
@@ -571,10 +682,9 @@ class _Fragments:
                          bytes(chain.has_usage[base:end])))
         return zlib.crc32(data) ^ count
 
-    def load(self, seg: Any, stamp: int) -> list[tuple[bytes, ...]] | None:
+    def load(self, seg: Any, stamp: int) -> _Rows | None:
         if self.db is None:
             return None
-        import marshal
         import sqlite3
 
         try:
@@ -582,21 +692,30 @@ class _Fragments:
                                   (seg.tip, self.version, self.fmt)).fetchone()
             if row is None or row[0] != stamp:
                 return None
-            rows = marshal.loads(row[1])
+            return _Rows.from_blob(row[1], seg.n)
         except (sqlite3.Error, ValueError, EOFError, TypeError):
             return None
-        return rows if isinstance(rows, list) and len(rows) == seg.n else None
 
-    def keep(self, seg: Any, stamp: int, rows: list[tuple[bytes, ...]]) -> None:
-        """Written at once (committed at ``close``): holding every segment's rows would cost ~35 MB at 100k."""
+    def keep(self, seg: Any, stamp: int, rows: _Rows) -> None:
+        """Written at once (committed at ``close``): holding every segment's rows would cost ~35 MB at 100k.
+
+        The blob is reserved, then filled in pieces straight from the rows: binding 2.4 MB of bytes
+        made SQLite copy them twice more, and those copies were 10 MB of a cold export's peak RSS.
+        Rows of this segment and facts version in another layout go: no run reads them again, and
+        each layout bump left a copy of every export in the cache file.
+        """
         if self.db is None:
             return
-        import marshal
         import sqlite3
 
         try:
-            self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, ?)",
-                            (seg.tip, self.version, self.fmt, stamp, marshal.dumps(rows)))
+            self.db.execute(f"DELETE FROM {_FRAG_TABLE} WHERE tip = ? AND fmt = ? AND ver != ?"
+                            " AND substr(ver, 1, ?) = ?", (seg.tip, self.fmt, self.version, len(self.facts), self.facts))
+            rowid = self.db.execute(f"INSERT OR REPLACE INTO {_FRAG_TABLE} VALUES (?, ?, ?, ?, zeroblob(?))",
+                                    (seg.tip, self.version, self.fmt, stamp, rows.size())).lastrowid
+            with self.db.blobopen(_FRAG_TABLE, "rows", rowid) as blob:
+                for piece in rows.stored():
+                    blob.write(piece)
         except sqlite3.Error:
             self.db.close()
             self.db = None
@@ -622,14 +741,8 @@ def _span_dicts(history: History, base: int, count: int) -> Iterator[dict[str, A
                                 in_window=list(range(base, base + count))))
 
 
-def _json_parts(row: dict[str, Any], dumps: Callable[[Any], bytes]) -> tuple[bytes, ...]:
-    text = dumps(row)
-    head, _, rest = text.partition(_JSON_CUTS[0])
-    middle, _, tail = rest.partition(_JSON_CUTS[1])
-    return head + b'"reverted_by":', middle + b'"reverted_at":', tail
-
-
-def _csv_parts(row: dict[str, Any]) -> tuple[bytes, ...]:
+def _csv_parts(row: dict[str, Any]) -> tuple[bytes, bytes]:
+    """A CSV row without its two revert cells: what comes before them (with its comma), what after."""
     values = _csv_values(_FLAT(row))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="")
@@ -672,60 +785,108 @@ def _csv_values(row: list[Any]) -> list[Any]:
     return _CSV_CELLS(row)
 
 
-def _spans_in_window(history: History) -> Iterator[tuple[Any, int, int, int, list[int]]]:
-    """(segment, first row, end row, chain index of the first row, window indices inside) in chain order."""
+def _spans_in_window(history: History) -> Iterator[tuple[Any, int, int, int, int, int]]:
+    """(segment, first row, end row, chain index of the first row, window slice ``lo:hi`` inside) in chain
+    order, for the spans the window touches. The window ascends, so each slice is two bisections."""
     window = history.in_window
-    at = 0
     base = 0
     for seg, start, end in history.chain.spans():
         stop = base + end - start
-        picked: list[int] = []
-        while at < len(window) and window[at] < stop:
-            if window[at] >= base:
-                picked.append(window[at])
-            at += 1
-        if picked:
-            yield seg, start, end, base, picked
+        lo = bisect.bisect_left(window, base)
+        hi = bisect.bisect_left(window, stop, lo)
+        if hi > lo:
+            yield seg, start, end, base, lo, hi
         base = stop
 
 
-def fragment_rows(history: History, fmt: str) -> Iterator[bytes]:
-    """Each change of the window as JSON or CSV bytes, joined from cached fragments where it can."""
+def _slow_indices(history: History) -> set[int]:
+    """Chain indices whose row is built whole: usage from notes, a note of their own, a git failure."""
+    from commitledger.history.reverts import Positions
+
+    slow = set(history.usage_sources)
+    shas = set(history.notes) | set(history.counter.line_failures)
+    if shas:
+        slow.update(Positions(history.chain).exact_many(shas).values())
+    return slow
+
+
+def fragment_rows(history: History, fmt: str, max_rows: int = 0) -> Iterator[bytes | memoryview]:
+    """The window's rows in order as ``json`` (each led by a comma), ``csv`` or ``ndjson`` (flat rows, one
+    a line) bytes, from cached rows where it can: runs of rows come as one piece (of at most ``max_rows``
+    rows when set), so a consumer writes pieces as they are."""
     dumps = _dumps()
-    states, notes, sources = history.states, history.notes, history.usage_sources
+    states = history.states
+    slow = _slow_indices(history)
+    special = sorted(slow.union(states))  # rows that differ from their stored bytes
     store = _Fragments(history.cache_file, f"{fmt}:big>{history.big_change_commits}")  # ``big`` depends on it
     failures = history.counter.line_failures  # rows with a git failure are never kept
+    window = history.in_window
     iso = _Iso()
+    csv_fmt = fmt == "csv"
+
+    def changed(rows: _Rows, index: int, row: int) -> bytes:
+        if index in slow:
+            return _slow_row(history, index, fmt, dumps)
+        state = states[index]
+        cuts = rows.cuts
+        start, by, when, end = cuts[3 * row], cuts[3 * row + 1], cuts[3 * row + 2], rows.end(row)
+        if csv_fmt:
+            return b"".join((rows.part(row, start, by), _csv_text(state.by), rows.part(row, by, when),
+                             iso(state.at).encode(), rows.part(row, when, end)))
+        return b"".join((rows.part(row, start, by), dumps(state.by), rows.part(row, by + _NULL, when), b'"',
+                         iso(state.at).encode(), b'"', rows.part(row, when + _NULL, end)))
+
     try:
-        for seg, start, end, base, picked in _spans_in_window(history):
+        for seg, start, end, base, lo, hi in _spans_in_window(history):
+            count = end - start
             whole = start == 0 and end == seg.n
-            stamp = store.stamp(history.chain, base, end - start) if whole and store.db is not None else 0
-            parts = store.load(seg, stamp) if whole else None
-            if parts is None:  # built for the span only; kept when the span is the whole segment
-                rows = _span_dicts(history, base, end - start)
-                parts = [_json_parts(r, dumps) for r in rows] if fmt == "json" else [_csv_parts(r) for r in rows]
-                if whole:
-                    store.keep(seg, stamp, parts)
-            for index in picked:
-                if index in sources or (notes and history.chain.sha_at(index) in notes) or (
-                        failures and history.chain.sha_at(index) in failures):
-                    yield _slow_row(history, index, fmt, dumps)
+            stamp = store.stamp(history.chain, base, count) if whole and store.db is not None else 0
+            rows = store.load(seg, stamp) if whole else None
+            if rows is None:  # built for the span only; kept when the span is the whole segment
+                rows = _build_rows(history, base, count, fmt, dumps)
+                if whole and not (failures and any(history.chain.sha_at(i) in failures
+                                                   for i in range(base, base + count))):
+                    store.keep(seg, stamp, rows)
+            first = 0  # the first row not written yet
+            if hi - lo == count:  # the whole span is in the window: slices between the changed rows
+                for index in special[bisect.bisect_left(special, base) : bisect.bisect_left(special, base + count)]:
+                    row = index - base
+                    if row > first:
+                        yield from rows.run(first, row, max_rows)
+                    yield changed(rows, index, row)
+                    first = row + 1
+                if first < count:
+                    yield from rows.run(first, count, max_rows)
+                continue
+            last = -1  # the pending run of unchanged rows is ``first..last-1`` (none while -1)
+            for index in window[lo:hi]:
+                row = index - base
+                if index in states or index in slow:
+                    if last >= 0:
+                        yield from rows.run(first, last, max_rows)
+                        last = -1
+                    yield changed(rows, index, row)
                     continue
-                piece = parts[index - base]
-                state = states.get(index)
-                if fmt == "json":
-                    if state is None:
-                        yield piece[0] + b"null" + piece[1] + b"null" + piece[2]
-                    else:
-                        yield piece[0] + dumps(state.by) + piece[1] + b'"' + iso(state.at).encode() + b'"' + piece[2]
-                elif state is None:
-                    yield piece[0] + b"," + piece[1]
-                else:
-                    yield piece[0] + _csv_text(state.by) + b"," + iso(state.at).encode() + piece[1]
+                if last != row:
+                    if last >= 0:
+                        yield from rows.run(first, last, max_rows)
+                    first = row
+                last = row + 1
+            if last >= 0:
+                yield from rows.run(first, last, max_rows)
         for row in change_dicts(_only_abandoned(history)):
-            yield dumps(row) if fmt == "json" else _csv_line(row)
+            yield _row_bytes(row, fmt, dumps)
     finally:
         store.close()
+
+
+def _row_bytes(row: dict[str, Any], fmt: str, dumps: Callable[[Any], bytes]) -> bytes:
+    """One whole row of ``change_dicts`` as ``fragment_rows`` gives it."""
+    if fmt == "json":
+        return b"," + dumps(row)
+    if fmt == "csv":
+        return _csv_line(row)
+    return dumps(dict(zip(CSV_COLUMNS, _FLAT(row)))) + b"\n"
 
 
 def _csv_text(value: str) -> bytes:
@@ -741,9 +902,7 @@ def _csv_line(row: dict[str, Any]) -> bytes:
 
 
 def _slow_row(history: History, index: int, fmt: str, dumps: Callable[[Any], bytes]) -> bytes:
-    one = _window_of(history, [index])
-    row = next(change_dicts(one))
-    return dumps(row) if fmt == "json" else _csv_line(row)
+    return _row_bytes(next(change_dicts(_window_of(history, [index]))), fmt, dumps)
 
 
 def _window_of(history: History, indices: list[int]) -> History:
