@@ -445,6 +445,41 @@ def _usage_names(names: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], t
     return agents, models
 
 
+def _markers(message: str, author: str, email: str) -> MarkerInfo | None:
+    """(agents, models, evidence) of the AI markers other than AI-Usage lines; None when there is none."""
+    markers = [m for m in marker_details(message, author, email) if m.evidence != "ai-usage"]
+    if not markers:
+        return None
+    agents, models, evidence = marker_summary(markers)
+    return tuple(agents), tuple(models), tuple(evidence)
+
+
+# The same few marker lines ("Co-Authored-By: Claude <noreply@anthropic.com>") close thousands of commits.
+_line_markers = functools.lru_cache(maxsize=4096)(_markers)
+
+
+def _marker_lines(message: str, lower: str) -> str:
+    """The lines of an ASCII message that hold a marker hint, in order: all ``marker_details`` reads.
+
+    Each of its patterns matches within one line (anchored to the line, or
+    holding no line break) and needs its hint (``_OTHER_HINTS``); for ASCII
+    text case-insensitive matching is ``lower()``, and ``lower`` has the
+    message's offsets. So these lines give the same markers, in the same
+    order, as the whole message, and as a key they repeat from commit to
+    commit where messages never do.
+    """
+    lines: list[str] = []
+    end = 0
+    for hint in _OTHER_HINTS.finditer(lower):
+        if hint.start() < end:
+            continue  # another hint on a line already taken
+        start = lower.rfind("\n", 0, hint.start()) + 1
+        end = lower.find("\n", hint.end())
+        end = len(lower) if end < 0 else end
+        lines.append(message[start:end])
+    return "\n".join(lines)
+
+
 def _message_facts(
     sha: str, author: str, email: str, message: str, when: str = ""
 ) -> tuple[bool, list[Any] | None, list[RevertRef] | None, MarkerInfo | None]:
@@ -461,9 +496,10 @@ def _message_facts(
     # looked for (as before; most commits of an agent-heavy history have both).
     if usage is None and (_OTHER_HINTS.search(lower) is not None or author.endswith(")") or (
             email.endswith("noreply.github.com") and author_agent(email))):
-        markers = [m for m in marker_details(message, author, email) if m.evidence != "ai-usage"]
-        if markers:
-            info = marker_summary(markers)
+        if message.isascii():
+            info = _line_markers(_marker_lines(message, lower), author, email)
+        else:
+            info = _markers(message, author, email)
     ai = usage is not None or info is not None
     refs: list[RevertRef] | None = None
     if "revert" in lower:
