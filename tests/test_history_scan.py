@@ -58,3 +58,27 @@ def test_packed_usage_round_trips_unknowns_and_huge_counts() -> None:
         1, None, 3, 2**63 - 1, 5, None)
     assert usage.cost_usd is None and usage.cost_complete is False
     assert unpack_usage(pack_usage([None] * 8 + [0.25, True])).cost_usd == 0.25
+
+
+MARKER_LINE = st.sampled_from([
+    "Co-Authored-By: Claude <noreply@anthropic.com>", "co-authored-by : Claude Opus 4.6 <x@y>",
+    "Co-authored-by: aider (openai/gpt-4o) <aider@aider.chat>", "Co-authored-by: Jane Doe <jane@example.com>",
+    "  Co-authored-by:\tcopilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com>",
+    "x Co-authored-by: Claude", "Assisted-by: claude-code:claude-sonnet-4-5 [Read] [Edit]", "assisted-by:",
+    "Assisted-By: Codex:gpt-5 tools", "Made-with: Cursor", "made-with : cursorx", "Claude-Session: 1234",
+    "Entire-Checkpoint: abc", "Generated with [Claude Code](https://claude.com)", "generated with codex",
+    "AI-Usage: agent=codex model=gpt-5 input=1", "Co-authored-by: Claude\r", "",
+])
+MARKER_MESSAGE = st.lists(st.one_of(MARKER_LINE, st.text(alphabet=st.characters(max_codepoint=127), max_size=20)),
+                          max_size=6).map(lambda lines: "\n".join(lines))
+AUTHOR = st.sampled_from([("dev", "dev@example.com"), ("Jane Doe (aider)", "jane@example.com"),
+                          ("Copilot", "198982749+Copilot@users.noreply.github.com"), ("x)", "x@y")])
+
+
+@settings(max_examples=600, deadline=None)
+@given(MARKER_MESSAGE, AUTHOR)
+def test_markers_read_from_hint_lines_match_the_whole_message(message: str, author: tuple[str, str]) -> None:
+    """The scan memoises markers on the lines holding a hint: those must give what the whole message gives."""
+    from commitledger.history.scan import _marker_lines, _markers
+
+    assert _markers(_marker_lines(message, message.lower()), *author) == _markers(message, *author)

@@ -22,7 +22,9 @@ _MERGE_PR = re.compile(r"^Merge pull request #(\d+)\b")
 
 
 def subject_of(message: str) -> str:
-    return message.split("\n", 1)[0].strip()
+    """The first line, stripped; found, not split off, so the rest of the message is not copied."""
+    cut = message.find("\n")
+    return (message if cut < 0 else message[:cut]).strip()
 
 
 def reverted_shas(message: str) -> list[str]:
@@ -65,6 +67,10 @@ def is_reland(message: str) -> bool:
 
 def pr_number(message: str) -> int | None:
     """The pull request a merge or squash commit came from, when its subject says."""
-    subject = subject_of(message)
+    return subject_pr(subject_of(message))
+
+
+def subject_pr(subject: str) -> int | None:
+    """``pr_number`` of a subject already cut out (``subject_of``): history reads the subject anyway."""
     m = _MERGE_PR.match(subject) or _SQUASH_PR.search(subject)
     return int(m.group(1)) if m else None
