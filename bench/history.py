@@ -226,24 +226,31 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
 CPU = [0.0]
 
 
-# Runs the real command line in-process so the Python process's own peak RSS can be told apart
-# from the git processes it starts (git's own memory is reported separately).
-_RUN_CLI = (
-    "import atexit, os, resource, sys\n"
-    "def report():\n"
-    "    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "    with open(os.environ['CL_BENCH_RSS'], 'w') as out:\n"
-    "        out.write(f'{me} {kids}')\n"
-    "atexit.register(report)\n"
-    "from commitledger.cli import main\n"
-    "main(sys.argv[1:])\n"
+# The Python process's own peak RSS, told apart from the git processes it starts (git's memory is
+# reported separately): a sitecustomize on PYTHONPATH writes it at exit. It is loaded again by the
+# image ``history --format parquet`` execs into, and ru_maxrss survives exec, so the figure covers both.
+_SITECUSTOMIZE = (
+    "import atexit, os, resource\n"
+    "def _report():\n"
+    "    path = os.environ.get('CL_BENCH_RSS')\n"
+    "    if path:\n"
+    "        me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "        with open(path, 'w') as out:\n"
+    "            out.write(f'{me} {kids}')\n"
+    "atexit.register(_report)\n"
 )
 
 
 def timed_cli(args: list[str], cwd: Path, env: dict[str, str], rss_file: Path) -> tuple[float, int, int]:
     """Wall time of ``commitledger ARGS``, its own peak RSS and its git children's (kB)."""
-    elapsed, _ = timed([sys.executable, "-c", _RUN_CLI, *args], cwd, dict(env, CL_BENCH_RSS=str(rss_file)))
+    site = rss_file.parent / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
+    path = os.pathsep.join(p for p in (str(site), env.get("PYTHONPATH", "")) if p)
+    rss_file.unlink(missing_ok=True)
+    elapsed, _ = timed([sys.executable, "-m", "commitledger", *args], cwd,
+                       dict(env, CL_BENCH_RSS=str(rss_file), PYTHONPATH=path))
     mine, kids = (int(v) for v in rss_file.read_text().split())
     return elapsed, mine, kids
 

@@ -159,6 +159,42 @@ def test_parquet_is_typed_versioned_and_holds_the_json_rows(r: Repo, tmp_path: P
     assert not list(target.parent.glob(".commitledger-*"))  # the staging file is gone
 
 
+def test_parquet_step_in_its_fresh_image_imports_this_package_not_the_repositorys(r: Repo, tmp_path: Path) -> None:
+    """The DuckDB step execs a new Python (the walk's memory is not given back otherwise): that image
+    must load the commitledger that was running, never a ``commitledger`` folder of the repository read."""
+    rich_history(r)
+    script = Path(sys.executable).with_name("commitledger")
+    if not script.exists():
+        pytest.skip("needs the installed console script (run_cli itself imports from the working directory)")
+    marker = tmp_path / "hijacked"
+    fake = r.path / "commitledger"
+    fake.mkdir()
+    for name in ("__init__.py", "__main__.py"):
+        (fake / name).write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    target = tmp_path / "changes.parquet"
+    proc = subprocess.run([str(script), "history", "--since", "all", "--format", "parquet", "-o", str(target)],
+                          cwd=r.path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    assert duckdb.connect().execute(f"SELECT count(*) FROM '{target}'").fetchone()[0] >= 6
+
+
+def test_a_failing_parquet_step_says_one_line_and_leaves_no_staged_rows(r: Repo, tmp_path: Path) -> None:
+    """DuckDB found before the walk but failing to load in the fresh image: the image the step runs in
+    reports it as any command does, and removes the rows staged beside the target."""
+    rich_history(r)
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "duckdb.py").write_text("raise ImportError('broken duckdb')\n", encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(blocker) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = tmp_path / "out"
+    proc = run_cli("history", "--since", "all", "--format", "parquet", "-o", str(out / "x.parquet"), cwd=r.path,
+                   env=env)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == ["commitledger: this needs DuckDB: pip install 'commitledger[org]'"]
+    assert list(out.iterdir()) == []  # staged and removed by the step's image
+
+
 def test_parquet_needs_an_output_file_and_names_the_extra_without_duckdb(r: Repo, tmp_path: Path) -> None:
     proc = run_cli("history", "--format", "parquet", cwd=r.path)
     assert proc.returncode != 0 and "--output FILE" in proc.stderr and "Traceback" not in proc.stderr

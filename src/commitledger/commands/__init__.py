@@ -37,12 +37,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Internal commands: run by commitledger itself, not listed in --help.
+HIDDEN: dict[str, tuple[str, str]] = {
+    "_parquet-step": ("commitledger.commands.history", "parquet_step"),
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
+        spec = COMMANDS.get(cmd_name) or HIDDEN.get(cmd_name)
         if spec is None:
             return None
         module = importlib.import_module(spec[0])

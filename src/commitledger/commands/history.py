@@ -90,14 +90,9 @@ def history(branch: str | None, since: str | None, until: str | None, fmt: str, 
         assert output is not None
         target = output.resolve()
         rows = export.stage_rows(data, target.parent)
-        try:
-            branch_name = data.branch
-            del data  # the walked history goes before DuckDB comes: peak memory is the larger of the two
-            export.release_memory()
-            export.parquet_from_rows(rows, target, {"branch": branch_name})
-        finally:
-            for path in rows:
-                path.unlink(missing_ok=True)
+        branch_name = data.branch
+        del data  # the walked history goes before DuckDB comes: peak memory is the larger of the two
+        export.parquet_in_a_fresh_image(rows, target, branch_name)  # removes the staged rows
     else:
         with _open(output) as out:
             (export.write_json if fmt == "json" else export.write_csv)(data, out)
@@ -268,3 +263,18 @@ def render_table(data: Any, limit: int) -> None:
     console.print(table, markup=False, highlight=False)
     if later:
         console.print(f"* {PRICED_LATER_NOTE}.", markup=False, highlight=False)
+
+
+@click.command("_parquet-step", hidden=True)
+@click.option("--output", "target", type=click.Path(path_type=Path), required=True)
+@click.option("--branch", required=True)
+@click.argument("rows", nargs=-1, type=click.Path(path_type=Path))
+def parquet_step(target: Path, branch: str, rows: tuple[Path, ...]) -> None:
+    """The DuckDB step of ``history --format parquet``, in the fresh process image it execs (internal)."""
+    from commitledger.history import export
+
+    try:
+        export.parquet_from_rows(list(rows), target, {"branch": branch})
+    finally:
+        for path in rows:
+            path.unlink(missing_ok=True)
