@@ -230,10 +230,10 @@ CPU = [0.0]
 # reported separately): a sitecustomize on PYTHONPATH writes it at exit. It is loaded again by the
 # image ``history --format parquet`` execs into, and ru_maxrss survives exec, so the figure covers both.
 _SITECUSTOMIZE = (
-    "import atexit, os, resource\n"
+    "import atexit, os, resource, sys\n"
     "def _report():\n"
     "    path = os.environ.get('CL_BENCH_RSS')\n"
-    "    if path:\n"
+    "    if path and sys.argv[:1] != ['-c']:  # not the timing wrapper itself\n"
     "        me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
     "        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "        with open(path, 'w') as out:\n"
